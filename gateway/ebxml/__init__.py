@@ -1,0 +1,17 @@
+"""ebRIM 3.0 / ebRS 3.0 codec: SubmitObjectsRequest ⇄ model, model → RegistryObjectList, RegistryResponse."""
+
+from .namespaces import LCM, QUERY, RIM, RS, ResponseStatus
+from .rim_reader import ReadResult, read_registry_object_list, read_submit_objects_request
+from .rim_writer import (
+    registry_error_list,
+    registry_object_list,
+    registry_response,
+    submit_objects_request,
+    write_object,
+)
+
+__all__ = [
+    "LCM", "QUERY", "RIM", "RS", "ResponseStatus",
+    "ReadResult", "read_registry_object_list", "read_submit_objects_request",
+    "registry_error_list", "registry_object_list", "registry_response", "submit_objects_request", "write_object",
+]
