@@ -1,0 +1,298 @@
+"""Tests for gateway.soap.envelope: request checks, responses and faults."""
+
+import base64
+
+import pytest
+from lxml import etree
+
+from gateway.soap.envelope import SoapFault, build_soap_fault, build_soap_response, parse_soap_request
+from gateway.soap.namespaces import GATEWAY, SOAP11, SOAP12, WSA, WSSE
+
+from .messages import ECHO_ACTION, MESSAGE_ID, SOAP_CT, envelope, mtom_request
+
+MAX = 1 << 20
+NS = {"env": SOAP12, "wsa": WSA}
+
+
+def _fault_of(content_type: str, body: bytes) -> SoapFault:
+    with pytest.raises(SoapFault) as caught:
+        parse_soap_request(content_type, body, max_bytes=MAX)
+    return caught.value
+
+
+def _qname(element: etree._Element) -> tuple[str, str]:
+    """Resolve a QName-valued element's text against its in-scope prefixes."""
+    prefix, _, local = element.text.strip().partition(":")
+    return element.nsmap[prefix], local
+
+
+# ------------------------------------------------------------------ parse --
+
+def test_plain_request_parsed():
+    request = parse_soap_request(SOAP_CT, envelope(), max_bytes=MAX)
+    assert request.action == ECHO_ACTION
+    assert request.message_id == MESSAGE_ID
+    assert request.to == "http://localhost/xds/test"
+    assert request.reply_to is None
+    assert request.body.tag == "{urn:test}Echo"
+    assert request.body.text == "hello"
+    assert request.header.tag == f"{{{SOAP12}}}Header"
+    assert request.envelope.tag == f"{{{SOAP12}}}Envelope"
+    assert request.attachments == {}
+    assert request.mtom is False
+
+
+def test_reply_to_address():
+    extra = "<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>"
+    request = parse_soap_request(SOAP_CT, envelope(extra_headers=extra), max_bytes=MAX)
+    assert request.reply_to == "http://www.w3.org/2005/08/addressing/anonymous"
+
+
+def test_reply_to_without_address():
+    fault = _fault_of(SOAP_CT, envelope(extra_headers="<wsa:ReplyTo/>"))
+    assert (fault.code, fault.subcode, fault.detail) == ("Sender", (WSA, "InvalidAddressingHeader"), "wsa:ReplyTo")
+
+
+def test_mtom_request_resolves_xop_include():
+    data = b"%PDF-1.4\r\n\x00\xff--MIME_b0undary-not\r\n"
+    body = '<t:Echo xmlns:t="urn:test"><t:Document><xop:Include href="cid:doc1%40client"/></t:Document></t:Echo>'
+    content_type, raw = mtom_request(envelope(body=body), [("doc1@client", data)])
+    request = parse_soap_request(content_type, raw, max_bytes=MAX)
+    assert request.mtom is True
+    assert list(request.attachments) == ["doc1@client"]
+    assert request.attachments["doc1@client"].data == data
+    document = request.body[0]
+    assert len(document) == 0
+    assert base64.b64decode(document.text) == data
+
+
+def test_mtom_request_with_missing_part():
+    body = '<t:Echo xmlns:t="urn:test"><t:Document><xop:Include href="cid:gone"/></t:Document></t:Echo>'
+    content_type, raw = mtom_request(envelope(body=body), [])
+    fault = _fault_of(content_type, raw)
+    assert (fault.code, fault.http_status) == ("Sender", 400)
+    assert fault.reason == "malformed MTOM message: xop:Include refers to a missing MIME part: cid:gone"
+
+
+def test_malformed_mtom_package():
+    fault = _fault_of('multipart/related; type="application/xop+xml"; boundary=x', b"--x\r\n\r\n<a/>")
+    assert (fault.code, fault.http_status) == ("Sender", 400)
+    assert fault.reason == "malformed MTOM message: the multipart body has no closing delimiter"
+
+
+def test_multipart_that_is_not_xop_is_unsupported():
+    fault = _fault_of('multipart/related; type="text/xml"; boundary=x', b"")
+    assert (fault.code, fault.http_status) == ("Sender", 415)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "", "text/plain; charset=UTF-8"])
+def test_unsupported_media_type(content_type):
+    fault = _fault_of(content_type, envelope())
+    assert (fault.code, fault.subcode, fault.http_status) == ("Sender", None, 415)
+    assert fault.reason.startswith("unsupported media type ")
+
+
+def test_text_xml_soap12_envelope_is_unsupported_media():
+    fault = _fault_of("text/xml; charset=UTF-8", envelope())
+    assert (fault.code, fault.http_status) == ("Sender", 415)
+
+
+@pytest.mark.parametrize("content_type", ["text/xml; charset=UTF-8", SOAP_CT])
+def test_soap11_envelope_is_version_mismatch(content_type):
+    fault = _fault_of(content_type, envelope(soap_ns=SOAP11))
+    assert (fault.code, fault.subcode, fault.http_status) == ("VersionMismatch", None, 500)
+
+
+def test_not_an_envelope():
+    fault = _fault_of(SOAP_CT, b"<hello/>")
+    assert (fault.code, fault.reason) == ("Sender", "the document element is hello, not a SOAP 1.2 Envelope")
+
+
+def test_dtd_is_sender_fault():
+    raw = envelope().replace(
+        b'<?xml version="1.0" encoding="UTF-8"?>', b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    )
+    fault = _fault_of(SOAP_CT, raw)
+    assert (fault.code, fault.reason, fault.http_status) == ("Sender", "DTDs are not accepted", 400)
+
+
+def test_malformed_xml_is_sender_fault():
+    fault = _fault_of(SOAP_CT, envelope()[:-5])
+    assert fault.code == "Sender"
+    assert fault.reason.startswith("the XML is not well-formed: ")
+
+
+def test_oversize_is_413():
+    with pytest.raises(SoapFault) as caught:
+        parse_soap_request(SOAP_CT, envelope(), max_bytes=100)
+    assert (caught.value.code, caught.value.http_status) == ("Sender", 413)
+    assert caught.value.reason == "request larger than 100 bytes"
+
+
+def test_processing_instruction_refused():
+    raw = envelope().replace(b"<env:Body>", b"<env:Body><?php evil?>")
+    fault = _fault_of(SOAP_CT, raw)
+    assert (fault.code, fault.reason) == ("Sender", "processing instructions are not allowed in a SOAP message")
+
+
+def test_missing_body():
+    raw = envelope().replace(b"<env:Body>", b"<env:Other>").replace(b"</env:Body>", b"</env:Other>")
+    fault = _fault_of(SOAP_CT, raw)
+    assert fault.code == "Sender"
+    assert fault.reason == "the SOAP Envelope must contain an optional Header followed by a Body and nothing else"
+
+
+def test_empty_body():
+    fault = _fault_of(SOAP_CT, envelope(body="<!-- nothing -->"))
+    assert (fault.code, fault.reason) == ("Sender", "the SOAP Body is empty")
+
+
+def test_two_body_elements():
+    fault = _fault_of(SOAP_CT, envelope(body="<a/><b/>"))
+    assert (fault.code, fault.reason) == ("Sender", "the SOAP Body must contain exactly one element, found 2")
+
+
+def test_missing_action():
+    fault = _fault_of(SOAP_CT, envelope(action=None))
+    assert (fault.code, fault.subcode, fault.detail) == ("Sender", (WSA, "MessageAddressingHeaderRequired"), "wsa:Action")
+    assert "wsa:Action" in fault.reason
+
+
+def test_missing_message_id():
+    fault = _fault_of(SOAP_CT, envelope(message_id=None))
+    assert (fault.code, fault.subcode, fault.detail) == (
+        "Sender", (WSA, "MessageAddressingHeaderRequired"), "wsa:MessageID",
+    )
+
+
+def test_empty_action():
+    fault = _fault_of(SOAP_CT, envelope(action="  "))
+    assert (fault.code, fault.subcode, fault.detail) == ("Sender", (WSA, "InvalidAddressingHeader"), "wsa:Action")
+
+
+def test_duplicate_message_id():
+    fault = _fault_of(SOAP_CT, envelope(extra_headers="<wsa:MessageID>urn:uuid:2</wsa:MessageID>"))
+    assert (fault.code, fault.subcode, fault.detail) == ("Sender", (WSA, "InvalidAddressingHeader"), "wsa:MessageID")
+
+
+def test_must_understand_unknown_header():
+    extra = '<x:Custom xmlns:x="urn:x" env:mustUnderstand="1"/><y:Other xmlns:y="urn:y" env:mustUnderstand="false"/>'
+    fault = _fault_of(SOAP_CT, envelope(extra_headers=extra))
+    assert (fault.code, fault.http_status) == ("MustUnderstand", 500)
+    assert fault.not_understood == [("urn:x", "Custom")]
+    assert fault.reason == "header block(s) marked mustUnderstand were not understood: {urn:x}Custom"
+
+
+def test_must_understand_for_other_roles_is_ignored():
+    extra = (
+        f'<x:A xmlns:x="urn:x" env:mustUnderstand="true" env:role="{SOAP12}/role/none"/>'
+        '<x:B xmlns:x="urn:x" env:mustUnderstand="true" env:role="urn:some:other:role"/>'
+    )
+    assert parse_soap_request(SOAP_CT, envelope(extra_headers=extra), max_bytes=MAX).action == ECHO_ACTION
+
+
+def test_must_understand_next_role_is_ours():
+    extra = f'<x:A xmlns:x="urn:x" env:mustUnderstand="true" env:role="{SOAP12}/role/next"/>'
+    assert _fault_of(SOAP_CT, envelope(extra_headers=extra)).code == "MustUnderstand"
+
+
+def test_wsse_security_is_understood():
+    extra = f'<wsse:Security xmlns:wsse="{WSSE}" env:mustUnderstand="true"/>'
+    request = parse_soap_request(SOAP_CT, envelope(extra_headers=extra), max_bytes=MAX)
+    assert request.header.find(f"{{{WSSE}}}Security") is not None
+
+
+def test_invalid_must_understand_value():
+    fault = _fault_of(SOAP_CT, envelope(extra_headers='<x:A xmlns:x="urn:x" env:mustUnderstand="yes"/>'))
+    assert (fault.code, fault.reason) == ("Sender", "invalid env:mustUnderstand value 'yes' (expected true, false, 1 or 0)")
+
+
+# ------------------------------------------------------------------ build --
+
+def test_build_soap_response():
+    payload = etree.fromstring(b'<r:Resp xmlns:r="urn:r">ok</r:Resp>')
+    raw = build_soap_response("urn:test:EchoResponse", MESSAGE_ID, payload)
+    assert raw.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n")
+    root = etree.fromstring(raw)
+    assert root.tag == f"{{{SOAP12}}}Envelope"
+    action = root.find("env:Header/wsa:Action", NS)
+    assert action.text == "urn:test:EchoResponse"
+    assert action.get(f"{{{SOAP12}}}mustUnderstand") == "1"
+    assert root.find("env:Header/wsa:RelatesTo", NS).text == MESSAGE_ID
+    assert root.find("env:Header/wsa:MessageID", NS).text.startswith("urn:uuid:")
+    assert len(root.find("env:Header/wsa:MessageID", NS).text) == len("urn:uuid:") + 36
+    body = root.find("env:Body", NS)
+    assert [child.tag for child in body] == ["{urn:r}Resp"]
+    assert body[0].text == "ok"
+
+
+def test_build_soap_response_without_relates_to():
+    root = etree.fromstring(build_soap_response("urn:a", None, etree.Element("x")))
+    assert root.find("env:Header/wsa:RelatesTo", NS) is None
+
+
+def test_fault_with_wsa_subcode():
+    fault = SoapFault("Sender", "nope", (WSA, "ActionNotSupported"), "urn:bad")
+    root = etree.fromstring(build_soap_fault(fault, relates_to=MESSAGE_ID))
+    assert root.find("env:Header/wsa:Action", NS).text == "http://www.w3.org/2005/08/addressing/fault"
+    assert root.find("env:Header/wsa:RelatesTo", NS).text == MESSAGE_ID
+    assert _qname(root.find("env:Body/env:Fault/env:Code/env:Value", NS)) == (SOAP12, "Sender")
+    assert _qname(root.find("env:Body/env:Fault/env:Code/env:Subcode/env:Value", NS)) == (WSA, "ActionNotSupported")
+    text = root.find("env:Body/env:Fault/env:Reason/env:Text", NS)
+    assert text.text == "nope"
+    assert text.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    assert root.find("env:Body/env:Fault/env:Detail/wsa:ProblemAction/wsa:Action", NS).text == "urn:bad"
+
+
+def test_fault_problem_header_detail():
+    fault = SoapFault("Sender", "missing", (WSA, "MessageAddressingHeaderRequired"), "wsa:Action")
+    root = etree.fromstring(build_soap_fault(fault))
+    problem = root.find("env:Body/env:Fault/env:Detail/wsa:ProblemHeaderQName", NS)
+    assert _qname(problem) == (WSA, "Action")
+    assert root.find("env:Header/wsa:RelatesTo", NS) is None
+
+
+def test_fault_with_foreign_subcode_declares_prefix():
+    fault = SoapFault("Receiver", "db down", ("urn:gw:errors", "Unavailable"), "try later")
+    root = etree.fromstring(build_soap_fault(fault))
+    assert root.find("env:Header/wsa:Action", NS).text == "http://www.w3.org/2005/08/addressing/soap/fault"
+    assert _qname(root.find("env:Body/env:Fault/env:Code/env:Value", NS)) == (SOAP12, "Receiver")
+    assert _qname(root.find("env:Body/env:Fault/env:Code/env:Subcode/env:Value", NS)) == ("urn:gw:errors", "Unavailable")
+    assert root.find(f"env:Body/env:Fault/env:Detail/{{{GATEWAY}}}Message", NS).text == "try later"
+    assert fault.http_status == 500
+
+
+def test_fault_without_subcode_or_detail():
+    root = etree.fromstring(build_soap_fault(SoapFault("Sender", "bad")))
+    code = root.find("env:Body/env:Fault/env:Code", NS)
+    assert [child.tag for child in code] == [f"{{{SOAP12}}}Value"]
+    assert root.find("env:Body/env:Fault/env:Detail", NS) is None
+
+
+def test_version_mismatch_fault_has_upgrade_header():
+    root = etree.fromstring(build_soap_fault(SoapFault("VersionMismatch", "SOAP 1.1")))
+    supported = root.find("env:Header/env:Upgrade/env:SupportedEnvelope", NS)
+    prefix, _, local = supported.get("qname").partition(":")
+    assert (supported.nsmap[prefix], local) == (SOAP12, "Envelope")
+
+
+def test_must_understand_fault_has_not_understood_headers():
+    fault = SoapFault("MustUnderstand", "no", not_understood=[("urn:x", "Custom")])
+    root = etree.fromstring(build_soap_fault(fault))
+    block = root.find("env:Header/env:NotUnderstood", NS)
+    prefix, _, local = block.get("qname").partition(":")
+    assert (block.nsmap[prefix], local) == ("urn:x", "Custom")
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("Sender", 400), ("Receiver", 500), ("VersionMismatch", 500), ("MustUnderstand", 500), ("DataEncodingUnknown", 500)],
+)
+def test_fault_http_status(code, status):
+    assert SoapFault(code, "x").http_status == status
+    assert SoapFault(code, "x", http_status=415).http_status == 415
+
+
+def test_unknown_fault_code_refused():
+    with pytest.raises(ValueError):
+        SoapFault("Client", "SOAP 1.1 code")

@@ -1,0 +1,316 @@
+"""Tests for gateway.soap.mtom: MIME multipart/related parsing and XOP."""
+
+import base64
+
+import pytest
+from lxml import etree
+
+from gateway.soap.mtom import (
+    MimePart,
+    MtomError,
+    build_multipart_related,
+    parse_content_type,
+    parse_multipart_related,
+    resolve_xop_includes,
+)
+from gateway.soap.namespaces import XOP
+
+# Binary data with every awkward feature: CR, LF, CRLF at both ends, NUL
+# bytes, high bytes, and lines that start like a MIME delimiter.
+TRICKY = (
+    b"\r\n--MIMEBoundary_\r\n"
+    b"\x00\x01\xff\xfe\r\n\r\n"
+    b"--MIMEBoundary_0123\r\n"
+    b"--\r\n--MIMEBoundary--\r"
+    + bytes(range(256))
+    + b"\n\r\n"
+)
+
+ROOT_XML = b'<?xml version="1.0" encoding="UTF-8"?><r xmlns:xop="http://www.w3.org/2004/08/xop/include"/>'
+
+
+def test_parse_content_type_quoting():
+    media, params = parse_content_type(
+        'Multipart/Related; boundary="a;b=\\"c\\""; type=application/xop+xml; '
+        'start="<root@x>"; start-info="application/soap+xml; action=\\"urn:a\\""'
+    )
+    assert media == "multipart/related"
+    assert params == {
+        "boundary": 'a;b="c"',
+        "type": "application/xop+xml",
+        "start": "<root@x>",
+        "start-info": 'application/soap+xml; action="urn:a"',
+    }
+    assert parse_content_type("") == ("", {})
+
+
+def test_round_trip_preserves_binary_bytes():
+    header, body = build_multipart_related(
+        ROOT_XML,
+        [("doc1@example.org", "application/octet-stream", TRICKY), ("empty@example.org", "text/plain", b"")],
+    )
+    root, attachments = parse_multipart_related(header, body)
+    assert root.data == ROOT_XML
+    assert root.content_id == "root.message@xds-gateway"
+    assert root.content_type == 'application/xop+xml; charset=UTF-8; type="application/soap+xml"'
+    assert sorted(attachments) == ["doc1@example.org", "empty@example.org"]
+    assert attachments["doc1@example.org"].data == TRICKY
+    assert attachments["doc1@example.org"].content_type == "application/octet-stream"
+    assert attachments["doc1@example.org"].headers["content-transfer-encoding"] == "binary"
+    assert attachments["empty@example.org"].data == b""
+
+
+def test_built_header_and_layout():
+    header, body = build_multipart_related(
+        ROOT_XML, [("a@b", "application/pdf", b"%PDF")], soap_action="urn:ihe:iti:2007:RetrieveDocumentSetResponse"
+    )
+    media, params = parse_content_type(header)
+    boundary = params["boundary"]
+    assert media == "multipart/related"
+    assert params["type"] == "application/xop+xml"
+    assert params["start"] == "<root.message@xds-gateway>"
+    assert params["start-info"] == 'application/soap+xml; action="urn:ihe:iti:2007:RetrieveDocumentSetResponse"'
+    assert boundary.startswith("MIMEBoundary_")
+    expected = (
+        f"--{boundary}\r\n"
+        'Content-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n'
+        "Content-Transfer-Encoding: binary\r\n"
+        "Content-ID: <root.message@xds-gateway>\r\n"
+        "\r\n"
+    ).encode() + ROOT_XML + (
+        f"\r\n--{boundary}\r\n"
+        "Content-Type: application/pdf\r\n"
+        "Content-Transfer-Encoding: binary\r\n"
+        "Content-ID: <a@b>\r\n"
+        "\r\n"
+        "%PDF"
+        f"\r\n--{boundary}--\r\n"
+    ).encode()
+    assert body == expected
+
+
+def test_boundary_is_random_and_absent_from_data():
+    header1, _ = build_multipart_related(ROOT_XML, [])
+    header2, _ = build_multipart_related(ROOT_XML, [])
+    assert parse_content_type(header1)[1]["boundary"] != parse_content_type(header2)[1]["boundary"]
+
+
+def test_boundary_redrawn_when_found_in_data(monkeypatch):
+    import gateway.soap.mtom as mtom
+
+    class FakeUuid:
+        def __init__(self, hexvalue):
+            self.hex = hexvalue
+
+    draws = iter([FakeUuid("aaaa"), FakeUuid("bbbb")])
+    monkeypatch.setattr(mtom.uuid, "uuid4", lambda: next(draws))
+    header, body = build_multipart_related(ROOT_XML, [("x@y", "application/octet-stream", b"..MIMEBoundary_aaaa..")])
+    assert parse_content_type(header)[1]["boundary"] == "MIMEBoundary_bbbb"
+    assert parse_multipart_related(header, body)[1]["x@y"].data == b"..MIMEBoundary_aaaa.."
+
+
+def _handmade(boundary: str, parts: list[bytes], preamble: bytes = b"", epilogue: bytes = b"") -> bytes:
+    delimiter = b"--" + boundary.encode()
+    body = preamble
+    for index, part in enumerate(parts):
+        body += (b"\r\n" if index or preamble else b"") + delimiter + b"\r\n" + part
+    return body + b"\r\n" + delimiter + b"--" + epilogue
+
+
+def test_quoted_boundary_preamble_epilogue_and_padding():
+    boundary = "uuid:6b62cda9-95c3-4f6b-9d5e-8f8c1a6c1a3a; x"
+    body = (
+        b"This is a preamble\r\n"
+        b"--" + boundary.encode() + b"  \t\r\n"  # transport padding
+        b"Content-ID: <only@x>\r\n\r\n<a/>"
+        b"\r\n--" + boundary.encode() + b"--  \r\nepilogue\r\n"
+    )
+    root, attachments = parse_multipart_related(f'multipart/related; boundary="{boundary}"', body)
+    assert root.data == b"<a/>"
+    assert root.content_id == "only@x"
+    assert root.content_type == "text/plain; charset=us-ascii"
+    assert attachments == {}
+
+
+def test_unquoted_boundary_and_start_parameter_selects_root():
+    body = _handmade(
+        "b1",
+        [
+            b"Content-ID: <att@x>\r\nContent-Type: image/png\r\n\r\nPNG",
+            b"Content-ID: <root@x>\r\nContent-Type: application/xop+xml\r\n\r\n<r/>",
+        ],
+    )
+    root, attachments = parse_multipart_related('multipart/related;boundary=b1;start="<root@x>"', body)
+    assert root.data == b"<r/>"
+    assert list(attachments) == ["att@x"]
+    assert attachments["att@x"] == MimePart(
+        content_id="att@x", content_type="image/png", data=b"PNG",
+        headers={"content-id": "<att@x>", "content-type": "image/png"},
+    )
+
+
+def test_first_part_is_root_without_start():
+    body = _handmade("b", [b"Content-ID: <one>\r\n\r\nA", b"Content-ID: <two>\r\n\r\nB"])
+    root, attachments = parse_multipart_related("multipart/related; boundary=b", body)
+    assert (root.content_id, root.data) == ("one", b"A")
+    assert {cid: part.data for cid, part in attachments.items()} == {"two": b"B"}
+
+
+def test_folded_headers_are_unfolded():
+    body = _handmade("b", [b"Content-Type: application/xop+xml;\r\n\tcharset=UTF-8\r\nContent-ID:\r\n <r@x>\r\n\r\n<r/>"])
+    root, _ = parse_multipart_related("multipart/related; boundary=b", body)
+    assert root.content_type == "application/xop+xml; charset=UTF-8"
+    assert root.content_id == "r@x"
+
+
+def test_base64_part():
+    encoded = base64.encodebytes(TRICKY)  # wrapped at 76 columns with LF
+    encoded = encoded.replace(b"\n", b"\r\n")
+    body = _handmade(
+        "b", [b"Content-ID: <root>\r\n\r\n<r/>", b"Content-ID: <bin>\r\nContent-Transfer-Encoding: BASE64\r\n\r\n" + encoded]
+    )
+    _, attachments = parse_multipart_related("multipart/related; boundary=b", body)
+    assert attachments["bin"].data == TRICKY
+
+
+def test_bad_base64_part():
+    body = _handmade("b", [b"Content-ID: <root>\r\n\r\n<r/>", b"Content-ID: <bin>\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!"])
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/related; boundary=b", body)
+    assert caught.value.reason.startswith("part 'bin' is not valid base64")
+
+
+def test_quoted_printable_part():
+    body = _handmade(
+        "b",
+        [
+            b"Content-ID: <root>\r\n\r\n<r/>",
+            b"Content-ID: <qp>\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9 =\r\nau lait=3D",
+        ],
+    )
+    _, attachments = parse_multipart_related("multipart/related; boundary=b", body)
+    assert attachments["qp"].data == "café au lait=".encode()
+
+
+def test_unknown_transfer_encoding():
+    body = _handmade("b", [b"Content-ID: <r>\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nx"])
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/related; boundary=b", body)
+    assert caught.value.reason == "part 'r' has an unsupported Content-Transfer-Encoding: x-uuencode"
+
+
+def test_no_boundary_parameter():
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/related; type=application/xop+xml", b"--x\r\n\r\n--x--")
+    assert caught.value.reason == "the multipart/related content type has no boundary parameter"
+
+
+def test_boundary_not_in_body():
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/related; boundary=zz", b"--yy\r\n\r\nabc\r\n--yy--")
+    assert caught.value.reason == "the boundary 'zz' does not occur in the body"
+
+
+def test_missing_closing_delimiter():
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/related; boundary=b", b"--b\r\nContent-ID: <r>\r\n\r\n<r/>\r\n")
+    assert caught.value.reason == "the multipart body has no closing delimiter"
+
+
+def test_boundary_prefix_in_data_is_not_a_delimiter():
+    body = _handmade("b", [b"Content-ID: <r>\r\n\r\nx\r\n--bogus\r\n--b-\r\ny"])
+    root, _ = parse_multipart_related("multipart/related; boundary=b", body)
+    assert root.data == b"x\r\n--bogus\r\n--b-\r\ny"
+
+
+def test_too_many_parts():
+    body = _handmade("b", [b"\r\nx"] * 4)
+    assert len(parse_multipart_related("multipart/related; boundary=b", body, max_parts=4)[1]) == 0
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/related; boundary=b", body, max_parts=3)
+    assert caught.value.reason == "the multipart body has more than 3 parts"
+
+
+def test_root_named_by_start_missing():
+    body = _handmade("b", [b"Content-ID: <a>\r\n\r\nA"])
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related('multipart/related; boundary=b; start="<root>"', body)
+    assert caught.value.reason == "the root part <root> named by the start parameter is missing"
+
+
+def test_duplicate_content_id():
+    body = _handmade("b", [b"Content-ID: <r>\r\n\r\nR", b"Content-ID: <a>\r\n\r\nA", b"Content-ID: <a>\r\n\r\nB"])
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/related; boundary=b", body)
+    assert caught.value.reason == "duplicate Content-ID <a>"
+
+
+def test_not_multipart_related():
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/mixed; boundary=b", b"--b--")
+    assert caught.value.reason == "expected multipart/related, got multipart/mixed"
+
+
+def test_part_without_header_separator():
+    with pytest.raises(MtomError) as caught:
+        parse_multipart_related("multipart/related; boundary=b", b"--b\r\nContent-ID: <r>\r\n--b--")
+    assert caught.value.reason == "a MIME part has no blank line between its headers and its body"
+
+
+# -------------------------------------------------------------------- XOP --
+
+def _document_tree(href: str) -> etree._Element:
+    return etree.fromstring(
+        f'<req xmlns="urn:ihe:iti:xds-b:2007" xmlns:xop="{XOP}">'
+        f'<Document id="Doc1">\n  <xop:Include href="{href}"/>\n</Document></req>'.encode()
+    )
+
+
+def _part(cid: str, data: bytes) -> MimePart:
+    return MimePart(content_id=cid, content_type="application/octet-stream", data=data, headers={})
+
+
+def test_xop_include_resolved_to_base64():
+    tree = _document_tree("cid:doc%201@example.org")  # RFC 2392: %-encoded
+    resolve_xop_includes(tree, {"doc 1@example.org": _part("doc 1@example.org", TRICKY)})
+    document = tree[0]
+    assert len(document) == 0
+    assert base64.b64decode(document.text) == TRICKY
+    assert document.text == base64.b64encode(TRICKY).decode()
+
+
+def test_xop_include_missing_cid():
+    tree = _document_tree("cid:nowhere@example.org")
+    with pytest.raises(MtomError) as caught:
+        resolve_xop_includes(tree, {"doc@example.org": _part("doc@example.org", b"x")})
+    assert caught.value.reason == "xop:Include refers to a missing MIME part: cid:nowhere@example.org"
+
+
+def test_xop_include_needs_cid_url():
+    tree = _document_tree("http://example.org/doc")
+    with pytest.raises(MtomError) as caught:
+        resolve_xop_includes(tree, {})
+    assert caught.value.reason == "xop:Include href must be a cid: URL, got 'http://example.org/doc'"
+
+
+def test_xop_include_referenced_twice():
+    tree = etree.fromstring(
+        f'<r xmlns:xop="{XOP}"><a><xop:Include href="cid:x"/></a><b><xop:Include href="cid:x"/></b></r>'.encode()
+    )
+    with pytest.raises(MtomError) as caught:
+        resolve_xop_includes(tree, {"x": _part("x", b"data")})
+    assert caught.value.reason == "MIME part <x> is referenced by more than one xop:Include"
+
+
+def test_xop_include_with_sibling_content():
+    tree = etree.fromstring(f'<r xmlns:xop="{XOP}"><a>text<xop:Include href="cid:x"/></a></r>'.encode())
+    with pytest.raises(MtomError) as caught:
+        resolve_xop_includes(tree, {"x": _part("x", b"data")})
+    assert caught.value.reason == "an element holding xop:Include must have no other content"
+
+
+def test_build_rejects_unsafe_content_id():
+    with pytest.raises(ValueError):
+        build_multipart_related(ROOT_XML, [("a\r\nX-Injected: 1", "text/plain", b"")])
+    with pytest.raises(ValueError):
+        build_multipart_related(ROOT_XML, [("<a>", "text/plain", b"")])
