@@ -65,7 +65,7 @@ def test_encoded_forms_are_the_xds_strings():
         "display_name": "Compte rendu de consultation",
     }
     assert data["authors"][0]["person"] == doc.authors[0].person.format()
-    assert data["extra_slots"] == doc.extra_slots
+    assert data["extra_slots"] == [[name, values] for name, values in doc.extra_slots.items()]
 
 
 def test_author_without_person_round_trips():
