@@ -1,0 +1,5 @@
+"""Document Registry services: one call per IHE transaction."""
+
+from .register import DocumentRegistry, RegisterOutcome
+
+__all__ = ["DocumentRegistry", "RegisterOutcome"]

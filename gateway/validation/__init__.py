@@ -1,0 +1,9 @@
+"""Validation of XDS submissions: every finding, each with its IHE error code."""
+
+from .findings import ErrorCode, Finding, Severity, error, has_errors, warning
+from .registry_rules import PatientPolicy, RegistryLookup, validate_metadata_only, validate_register
+
+__all__ = [
+    "ErrorCode", "Finding", "Severity", "error", "has_errors", "warning",
+    "PatientPolicy", "RegistryLookup", "validate_metadata_only", "validate_register",
+]

@@ -7,31 +7,15 @@ see each other's rows nor touch what others keep in ``public``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 from gateway.store.database import Database
 
-PG_ENV = "XDSGW_TEST_DATABASE_URL"
+from ..support.databases import fresh_postgres_schema
+
 PG_SCHEMA = "store_tests"
-
-
-def _reset_postgres_schema(url: str) -> None:
-    """Drop and recreate the test schema, or skip the test when PostgreSQL is not there."""
-    shown = make_url(url).render_as_string(hide_password=True)
-    engine = create_engine(url, connect_args={"connect_timeout": 5})
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-            connection.exec_driver_sql(f"CREATE SCHEMA {PG_SCHEMA}")
-    except Exception as error:  # any failure to connect means: not reachable
-        pytest.skip(f"PostgreSQL not reachable at {shown}: {str(error).strip().splitlines()[0]}")
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,11 +24,7 @@ def empty_db(request, tmp_path) -> Iterator[Database]:
     if request.param == "sqlite":
         db = Database(f"sqlite:///{tmp_path / 'var' / 'registry.db'}")
     else:
-        url = os.environ.get(PG_ENV)
-        if not url:
-            pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-        _reset_postgres_schema(url)
-        db = Database(url, schema=PG_SCHEMA)
+        db = Database(fresh_postgres_schema(PG_SCHEMA), schema=PG_SCHEMA)
     yield db
     db.dispose()
 

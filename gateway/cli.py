@@ -1,0 +1,92 @@
+"""``xds-gateway``: serve the gateway, manage its database."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("gateway")
+
+
+def _database(settings: Settings):
+    from .store.database import Database
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database(settings.effective_database_url)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import waitress
+
+    from .app import create_app
+
+    db = _database(settings)
+    if db.is_empty():
+        log.info("empty database at %s: applying migrations", _redacted(settings.effective_database_url))
+        db.upgrade()
+    elif db.current_revision() != db.head_revision():
+        log.error(
+            "the database is at revision %s, this gateway expects %s: run `xds-gateway db upgrade`",
+            db.current_revision(), db.head_revision(),
+        )
+        return 1
+    settings.documents_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, db=db)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    log.info("XDS.b registry at http://%s:%d/xds/registry (database %s, profile %s)",
+             host, port, _redacted(settings.effective_database_url), settings.profile.value)
+    waitress.serve(app, host=host, port=port, threads=settings.threads,
+                   max_request_body_size=settings.max_request_bytes + 1, ident="xds-gateway")
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    db = _database(settings)
+    db.upgrade()
+    print(f"database {_redacted(settings.effective_database_url)} at revision {db.current_revision()}")
+    return 0
+
+
+def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
+    db = _database(settings)
+    print(db.current_revision() or "(empty)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xds-gateway", description="IHE XDS.b / MHD document gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the gateway (migrates an empty database first)")
+    serve.add_argument("--host", help="listen address (default: XDSGW_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default: XDSGW_PORT or 8080)")
+    serve.set_defaults(func=cmd_serve)
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations up to the latest").set_defaults(func=cmd_db_upgrade)
+    db_sub.add_parser("current", help="print the database's migration revision").set_defaults(func=cmd_db_current)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"xds-gateway: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

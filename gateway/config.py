@@ -1,0 +1,111 @@
+"""Gateway configuration: embedded defaults, an optional TOML file, then environment variables.
+
+Precedence, lowest first: the defaults below (SQLite and documents under
+``./var``, no server to install), the TOML file named by ``XDSGW_CONFIG``,
+then ``XDSGW_*`` environment variables. The TOML file uses the same names
+without the prefix, in lower case (``database_url = "…"``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from enum import Enum
+from pathlib import Path
+from typing import Mapping
+
+from .validation import PatientPolicy
+
+ENV_PREFIX = "XDSGW_"
+
+
+class Profile(str, Enum):
+    IHE = "ihe"
+    CI_SIS = "ci-sis"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the gateway cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    profile: Profile = Profile.CI_SIS
+    #: ``auto``: a first submission opens the patient's dossier; ``registered``:
+    #: the dossier must exist, or ITI-42 answers XDSUnknownPatientId.
+    patient_policy: PatientPolicy = PatientPolicy.AUTO
+    #: The repository's OID (XDS repositoryUniqueId); used by ITI-41 and ITI-43.
+    repository_unique_id: str = "1.2.250.1.999.1.1.1"
+    #: Largest SOAP request accepted, in bytes (a Provide and Register carries documents).
+    max_request_bytes: int = 64 * 1024 * 1024
+    #: Server worker threads for `serve`.
+    threads: int = 8
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'registry.sqlite3').resolve()}"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+
+def _coerce(name: str, raw: object, kind: type) -> object:
+    try:
+        if kind is int:
+            value = int(raw)  # type: ignore[arg-type]
+            if value < 0:
+                raise ValueError
+            return value
+        if kind is Path:
+            return Path(str(raw))
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            return kind(str(raw).lower())
+        return str(raw)
+    except ValueError:
+        allowed = ""
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            allowed = " (one of: " + ", ".join(m.value for m in kind) + ")"
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid value{allowed}") from None
+
+
+_TYPES = {"host": str, "port": int, "data_dir": Path, "database_url": str, "profile": Profile,
+          "patient_policy": PatientPolicy, "repository_unique_id": str, "max_request_bytes": int,
+          "threads": int, "log_level": str}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from defaults, ``$XDSGW_CONFIG`` (TOML) and ``XDSGW_*`` variables."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    config_file = env.get(f"{ENV_PREFIX}CONFIG")
+    if config_file:
+        path = Path(config_file)
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"{ENV_PREFIX}CONFIG: cannot read {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{ENV_PREFIX}CONFIG: {path} is not valid TOML: {exc}") from None
+        unknown = set(data) - set(_TYPES)
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+        values.update(data)
+    for f in fields(Settings):
+        raw = env.get(f"{ENV_PREFIX}{f.name.upper()}")
+        if raw is not None and raw != "":
+            values[f.name] = raw
+    coerced = {name: _coerce(name, raw, _TYPES[name]) for name, raw in values.items()}
+    settings = replace(Settings(), **coerced)
+    if not 0 < settings.port < 65536:
+        raise ConfigError(f"{ENV_PREFIX}PORT={settings.port} is not a TCP port")
+    return settings

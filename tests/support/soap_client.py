@@ -1,0 +1,116 @@
+"""A small XDS.b SOAP client for the integration tests: real HTTP, plain or MTOM."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import requests
+from lxml import etree
+
+from gateway.ebxml import RS
+
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+WSA = "http://www.w3.org/2005/08/addressing"
+
+
+def envelope(action: str, body: etree._Element | None, *, message_id: str | None = None,
+             to: str = "http://localhost/xds/registry") -> tuple[bytes, str]:
+    """A SOAP 1.2 envelope with the WS-Addressing headers ITI TF-2 §V.3.2 asks for."""
+    message_id = message_id or f"urn:uuid:{uuid.uuid4()}"
+    env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"s": SOAP12, "a": WSA})
+    header = etree.SubElement(env, f"{{{SOAP12}}}Header")
+    act = etree.SubElement(header, f"{{{WSA}}}Action")
+    act.text = action
+    act.set(f"{{{SOAP12}}}mustUnderstand", "1")
+    etree.SubElement(header, f"{{{WSA}}}MessageID").text = message_id
+    reply = etree.SubElement(header, f"{{{WSA}}}ReplyTo")
+    etree.SubElement(reply, f"{{{WSA}}}Address").text = "http://www.w3.org/2005/08/addressing/anonymous"
+    etree.SubElement(header, f"{{{WSA}}}To").text = to
+    body_el = etree.SubElement(env, f"{{{SOAP12}}}Body")
+    if body is not None:
+        body_el.append(body)
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8"), message_id
+
+
+def mtom_wrap(soap: bytes, action: str) -> tuple[str, bytes]:
+    """Wrap a SOAP envelope as the root part of an MTOM/XOP multipart/related message."""
+    boundary = f"MIMEBoundary_{uuid.uuid4().hex}"
+    root_id = "<root.message@test.client>"
+    body = (
+        f"--{boundary}\r\n"
+        f'Content-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n'
+        f"Content-Transfer-Encoding: binary\r\n"
+        f"Content-ID: {root_id}\r\n\r\n"
+    ).encode() + soap + f"\r\n--{boundary}--\r\n".encode()
+    content_type = (
+        f'multipart/related; boundary="{boundary}"; type="application/xop+xml"; '
+        f'start="{root_id}"; start-info="application/soap+xml"; action="{action}"'
+    )
+    return content_type, body
+
+
+@dataclass
+class SoapResponse:
+    http_status: int
+    content_type: str
+    envelope: etree._Element
+
+    @property
+    def action(self) -> str | None:
+        return self.envelope.findtext(f"{{{SOAP12}}}Header/{{{WSA}}}Action")
+
+    @property
+    def relates_to(self) -> str | None:
+        return self.envelope.findtext(f"{{{SOAP12}}}Header/{{{WSA}}}RelatesTo")
+
+    @property
+    def payload(self) -> etree._Element:
+        return self.envelope.find(f"{{{SOAP12}}}Body")[0]
+
+    @property
+    def fault_code(self) -> str | None:
+        return self.envelope.findtext(f".//{{{SOAP12}}}Fault/{{{SOAP12}}}Code/{{{SOAP12}}}Value")
+
+    @property
+    def fault_subcode(self) -> str | None:
+        return self.envelope.findtext(
+            f".//{{{SOAP12}}}Fault/{{{SOAP12}}}Code/{{{SOAP12}}}Subcode/{{{SOAP12}}}Value"
+        )
+
+    @property
+    def status(self) -> str:
+        """RegistryResponse status, short form: Success, Failure or PartialSuccess."""
+        return self.payload.get("status", "").rsplit(":", 1)[-1]
+
+    @property
+    def errors(self) -> list[dict[str, str]]:
+        return [dict(e.attrib) for e in self.payload.iterfind(f"{{{RS}}}RegistryErrorList/{{{RS}}}RegistryError")]
+
+    @property
+    def error_codes(self) -> list[str]:
+        return [e["errorCode"] for e in self.errors]
+
+
+def _root_part(content_type: str, body: bytes) -> bytes:
+    if not content_type.startswith("multipart/related"):
+        return body
+    boundary = content_type.split("boundary=", 1)[1].split(";", 1)[0].strip('"')
+    first = body.split(f"--{boundary}".encode())[1]
+    return first.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n", 1)[0]
+
+
+def post(url: str, action: str, body: etree._Element | None, *, mtom: bool = False,
+         message_id: str | None = None) -> SoapResponse:
+    soap, _ = envelope(action, body, message_id=message_id, to=url)
+    if mtom:
+        content_type, data = mtom_wrap(soap, action)
+    else:
+        content_type, data = f'application/soap+xml; charset=UTF-8; action="{action}"', soap
+    return post_raw(url, content_type, data)
+
+
+def post_raw(url: str, content_type: str, data: bytes) -> SoapResponse:
+    response = requests.post(url, data=data, headers={"Content-Type": content_type}, timeout=60)
+    ctype = response.headers.get("Content-Type", "")
+    return SoapResponse(response.status_code, ctype, etree.fromstring(_root_part(ctype, response.content)))
