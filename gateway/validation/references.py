@@ -230,7 +230,8 @@ def check_relationships(
     replaces, transforms, appends to, signs or snapshots the target. For
     RPLC, XFRM, APND and XFRM_RPLC the target is an Approved DocumentEntry
     already registered, of the same patient (ITI TF-2 §3.42.4.1.3); a
-    Deprecated target of a replacement is XDSReplaceFailed. A document is
+    Deprecated target is XDSRegistryDeprecatedDocumentError (ITI TF-3
+    Table 4.2.4.1-2). A document is
     replaced at most once per submission. IsSnapshotOf links a stable entry
     to an on-demand one (ITI TF-3 §4.2.2.2.6).
     """
@@ -312,6 +313,11 @@ def check_relationships(
     return findings
 
 
+#: The relationships whose target must be a current (Approved) document.
+_VERSIONING = frozenset({AssociationType.REPLACE, AssociationType.TRANSFORM, AssociationType.APPEND,
+                         AssociationType.TRANSFORM_AND_REPLACE})
+
+
 def _check_registered_target(
     a: Association,
     kind: AssociationType,
@@ -324,7 +330,7 @@ def _check_registered_target(
     status = target.availability_status
     if status is not None and status is not AvailabilityStatus.APPROVED:
         findings.append(error(
-            ErrorCode.REPLACE_FAILED if kind.replaces else code,
+            ErrorCode.REGISTRY_DEPRECATED_DOCUMENT if kind in _VERSIONING else code,
             f"{label(a)}: the target of {kind.short_name} '{a.target}' is {status.short_name}; "
             "only an Approved DocumentEntry can be the target",
             location(a),

@@ -67,8 +67,15 @@ def check_unique_ids_within_submission(
 
     An entryUUID identifies one object; a uniqueId identifies one document,
     submission or folder, globally. The second object with a repeated id is
-    the one reported.
+    the one reported. A repeated uniqueId has its own code, from the
+    registry or the repository depending on who validates (ITI TF-3
+    Table 4.2.4.1-2).
     """
+    duplicate_code = (
+        ErrorCode.REPOSITORY_DUPLICATE_UNIQUE_ID_IN_MESSAGE
+        if code == ErrorCode.REPOSITORY_METADATA_ERROR
+        else ErrorCode.REGISTRY_DUPLICATE_UNIQUE_ID_IN_MESSAGE
+    )
     findings = []
     seen_ids: set[str] = set()
     for obj in submission.objects():
@@ -88,7 +95,8 @@ def check_unique_ids_within_submission(
         first = seen_unique.setdefault(obj.unique_id, obj)
         if first is not obj:
             findings.append(
-                error(code, f"{label(obj)}: uniqueId '{obj.unique_id}' is also the uniqueId of {label(first)}",
+                error(duplicate_code,
+                      f"{label(obj)}: uniqueId '{obj.unique_id}' is also the uniqueId of {label(first)}",
                       location(obj))
             )
     return findings

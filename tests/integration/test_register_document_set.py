@@ -133,6 +133,8 @@ RULES = {
     "uniqueId not an OID": (lambda: f.valid_submission(ss={"unique_id": "not-an-oid"}), "XDSRegistryMetadataError"),
     "no SubmissionSet": (_without_submission_set, "XDSRegistryMetadataError"),
     "DocumentEntry not a member of the SubmissionSet": (_doc2_not_member, "XDSRegistryMetadataError"),
+    "one uniqueId twice in the submission": (
+        lambda: f.valid_submission(doc2={"unique_id": DOC1_UID}), "XDSRegistryDuplicateUniqueIdInMessage"),
     "two patients in one submission": (
         lambda: f.valid_submission(doc2={"patient_id": f.OTHER_PATIENT}), "XDSPatientIdDoesNotMatch"),
     "association to nothing": (_dangling_association, "UnresolvedReferenceException"),
@@ -239,7 +241,7 @@ def test_replacing_a_deprecated_document_fails(gateway):
     response = register(gateway, _replacement(original.entry_uuid, unique_id="1.2.250.1.999.1.11"))
 
     assert response.status == "Failure"
-    assert response.error_codes == ["XDSReplaceFailed"]
+    assert response.error_codes == ["XDSRegistryDeprecatedDocumentError"]
     assert gateway.stored_total() == before
 
 

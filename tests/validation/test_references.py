@@ -221,10 +221,10 @@ def test_a_relationship_to_an_approved_registered_document_is_accepted(type_):
 @pytest.mark.parametrize(
     "type_, code",
     [
-        (AssociationType.REPLACE, ErrorCode.REPLACE_FAILED),
-        (AssociationType.TRANSFORM_AND_REPLACE, ErrorCode.REPLACE_FAILED),
-        (AssociationType.TRANSFORM, META),
-        (AssociationType.APPEND, META),
+        (AssociationType.REPLACE, ErrorCode.REGISTRY_DEPRECATED_DOCUMENT),
+        (AssociationType.TRANSFORM_AND_REPLACE, ErrorCode.REGISTRY_DEPRECATED_DOCUMENT),
+        (AssociationType.TRANSFORM, ErrorCode.REGISTRY_DEPRECATED_DOCUMENT),
+        (AssociationType.APPEND, ErrorCode.REGISTRY_DEPRECATED_DOCUMENT),
         (AssociationType.SIGNS, META),
     ],
     ids=lambda v: getattr(v, "short_name", v),

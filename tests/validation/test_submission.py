@@ -91,14 +91,14 @@ def test_two_objects_with_the_same_entry_uuid_are_reported_at_the_second():
 def test_two_documents_with_the_same_unique_id_are_reported_at_the_second():
     findings = validate_metadata_only(valid_submission(doc2=dict(unique_id="1.2.250.1.999.1.1")))
 
-    assert summary(findings) == [(META, DOC2_ID)]
+    assert summary(findings) == [(ErrorCode.REGISTRY_DUPLICATE_UNIQUE_ID_IN_MESSAGE, DOC2_ID)]
     assert "uniqueId '1.2.250.1.999.1.1' is also the uniqueId of DocumentEntry Document01" in findings[0].message
 
 
 def test_a_folder_with_the_unique_id_of_the_submission_set_is_reported():
     findings = validate_metadata_only(valid_submission(folder_=dict(unique_id="1.2.250.1.999.3.1")))
 
-    assert summary(findings) == [(META, FOLDER_ID)]
+    assert summary(findings) == [(ErrorCode.REGISTRY_DUPLICATE_UNIQUE_ID_IN_MESSAGE, FOLDER_ID)]
 
 
 def test_a_document_entry_of_another_patient_is_reported():
