@@ -46,7 +46,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     log.info("XDS.b registry at http://%s:%d/xds/registry (database %s, profile %s)",
              host, port, _redacted(settings.effective_database_url), settings.profile.value)
     waitress.serve(app, host=host, port=port, threads=settings.threads,
-                   max_request_body_size=settings.max_request_bytes + 1, ident="xds-gateway")
+                   max_request_body_size=settings.server_body_limit, ident="xds-gateway")
     return 0
 
 

@@ -54,6 +54,17 @@ class Settings:
         return f"sqlite:///{(self.data_dir / 'registry.sqlite3').resolve()}"
 
     @property
+    def server_body_limit(self) -> int:
+        """What the HTTP server itself accepts: twice the SOAP limit plus 1 MiB.
+
+        Requests between the two limits reach the endpoint, which refuses them
+        with a SOAP fault (HTTP 413) a client can read; only grossly oversized
+        ones get the server's bare 413. The server spools large bodies to disk,
+        so this bounds disk use, not memory.
+        """
+        return 2 * self.max_request_bytes + 1024 * 1024
+
+    @property
     def documents_dir(self) -> Path:
         return self.data_dir / "documents"
 

@@ -68,7 +68,7 @@ class RunningGateway:
 def start_server(settings: Settings, db: Database) -> tuple[BaseWSGIServer, threading.Thread]:
     """The same WSGI server `xds-gateway serve` runs, on a free port, in a thread."""
     server = waitress.create_server(create_app(settings, db=db), host="127.0.0.1", port=0, threads=4,
-                                    max_request_body_size=settings.max_request_bytes + 1)
+                                    max_request_body_size=settings.server_body_limit)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     return server, thread

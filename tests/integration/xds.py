@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from lxml import etree
+
 from gateway.ebxml import submit_objects_request
 from gateway.metadata import Submission, XdsObject
 from gateway.store.registry_store import RegistryStore
@@ -10,6 +14,13 @@ from ..support.soap_client import SoapResponse, post
 
 ITI42 = "urn:ihe:iti:2007:RegisterDocumentSet-b"
 ITI42_RESPONSE = "urn:ihe:iti:2007:RegisterDocumentSet-bResponse"
+SOAP_XML = "application/soap+xml; charset=UTF-8"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def corpus_request(name: str = "iti42/cr-consultation.xml") -> etree._Element:
+    """A hand-written request body from the corpus (see tests/corpus/README.md)."""
+    return etree.parse(str(CORPUS / name)).getroot()
 
 
 def register(gateway, submission: Submission, *, mtom: bool = False) -> SoapResponse:

@@ -1,0 +1,82 @@
+"""``xds-gateway`` as a user runs it: a real process, real HTTP, the embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from .integration.xds import ITI42, SOAP_XML, corpus_request
+from .support.soap_client import envelope, post_raw
+
+SCRIPT = Path(sys.executable).with_name("xds-gateway")
+
+
+def run(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def clean_env(tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDSGW_")}
+    env["XDSGW_DATA_DIR"] = str(tmp_path / "var")
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_db_upgrade_creates_the_sqlite_registry_under_the_data_dir(clean_env, tmp_path):
+    result = run("db", "upgrade", env=clean_env)
+
+    assert result.returncode == 0, result.stderr
+    assert "at revision 0001" in result.stdout
+    assert (tmp_path / "var" / "registry.sqlite3").is_file()
+    assert run("db", "current", env=clean_env).stdout.strip() == "0001"
+
+
+def test_a_bad_setting_stops_the_command_with_a_clear_message(clean_env):
+    clean_env["XDSGW_PATIENT_POLICY"] = "sometimes"
+
+    result = run("db", "upgrade", env=clean_env)
+
+    assert result.returncode == 2
+    assert "XDSGW_PATIENT_POLICY='sometimes' is not a valid value (one of: auto, registered)" in result.stderr
+
+
+def test_serve_migrates_an_empty_database_and_registers_over_http(clean_env, tmp_path):
+    port = free_port()
+    clean_env["XDSGW_PORT"] = str(port)
+    process = subprocess.Popen([str(SCRIPT), "serve"], env=clean_env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = requests.get(f"{base}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the gateway did not start: {process.stdout.read() if process.stdout else ''}")
+                time.sleep(0.2)
+        assert health.json() == {"status": "ok", "database": "0001"}
+
+        soap, _ = envelope(ITI42, corpus_request(), to=f"{base}/xds/registry")
+        response = post_raw(f"{base}/xds/registry", SOAP_XML, soap)
+
+        assert response.status == "Success"
+        assert (tmp_path / "var" / "registry.sqlite3").is_file()
+        assert (tmp_path / "var" / "documents").is_dir()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,53 @@
+"""Configuration: defaults, TOML file, environment, and the errors a user can make."""
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import ConfigError, Profile, Settings, load_settings
+from gateway.validation import PatientPolicy
+
+
+def test_the_defaults_need_no_server():
+    settings = load_settings({})
+
+    assert settings == Settings()
+    assert (settings.host, settings.port, settings.profile, settings.patient_policy) == (
+        "127.0.0.1", 8080, Profile.CI_SIS, PatientPolicy.AUTO)
+    assert settings.effective_database_url == f"sqlite:///{Path('var/registry.sqlite3').resolve()}"
+    assert settings.documents_dir == Path("var/documents")
+
+
+def test_environment_variables_override_the_toml_file(tmp_path):
+    config = tmp_path / "gateway.toml"
+    config.write_text('port = 9000\nprofile = "ihe"\ndatabase_url = "postgresql+psycopg://db/xds"\n')
+
+    settings = load_settings({"XDSGW_CONFIG": str(config), "XDSGW_PORT": "9100",
+                              "XDSGW_PATIENT_POLICY": "registered"})
+
+    assert settings.port == 9100
+    assert settings.profile is Profile.IHE
+    assert settings.patient_policy is PatientPolicy.REGISTERED
+    assert settings.effective_database_url == "postgresql+psycopg://db/xds"
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"XDSGW_PORT": "eighty"}, "XDSGW_PORT='eighty' is not a valid value"),
+    ({"XDSGW_PORT": "70000"}, "XDSGW_PORT=70000 is not a TCP port"),
+    ({"XDSGW_PROFILE": "us"}, "(one of: ihe, ci-sis)"),
+    ({"XDSGW_MAX_REQUEST_BYTES": "-1"}, "XDSGW_MAX_REQUEST_BYTES='-1' is not a valid value"),
+    ({"XDSGW_CONFIG": "/nonexistent/gateway.toml"}, "cannot read /nonexistent/gateway.toml"),
+])
+def test_a_bad_value_is_named_in_the_error(environ, message):
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ)
+
+    assert message in str(raised.value)
+
+
+def test_an_unknown_toml_key_is_refused(tmp_path):
+    config = tmp_path / "gateway.toml"
+    config.write_text('prot = 9000\n')
+
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_settings({"XDSGW_CONFIG": str(config)})
