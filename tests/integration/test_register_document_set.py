@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import pytest
 
+from gateway.config import Settings
+from gateway.ebxml import submit_objects_request
 from gateway.metadata import (
     CX,
     DTM,
@@ -17,12 +17,16 @@ from gateway.metadata import (
     AvailabilityStatus,
     DocumentEntry,
     Folder,
+    Submission,
     SubmissionSetStatus,
 )
+from gateway.store.registry_store import RegistryStore
+from gateway.validation import PatientPolicy
 
 from .. import factories as f
-from ..support.soap_client import SOAP12
-from .xds import ITI42_RESPONSE, associations_of, by_unique_id, by_uuid, register
+from ..support.server import RunningGateway, empty, start_server
+from ..support.soap_client import post
+from .xds import ITI42, ITI42_RESPONSE, associations_of, by_unique_id, by_uuid, register
 
 DOC1_UID = "1.2.250.1.999.1.1"
 DOC2_UID = "1.2.250.1.999.1.2"
@@ -58,11 +62,6 @@ def test_a_valid_submission_is_registered_whole(gateway):
 
 
 def test_the_response_relates_to_the_request_message_id(gateway):
-    from gateway.ebxml import submit_objects_request
-
-    from ..support.soap_client import post
-    from .xds import ITI42
-
     response = post(gateway.registry_url, ITI42, submit_objects_request(f.valid_submission()),
                     message_id="urn:uuid:11111111-2222-4333-8444-555555555555")
 
@@ -200,8 +199,6 @@ def test_the_same_unique_id_with_another_hash_is_refused(gateway):
 def _replacement(original_uuid: str, *, patient=None, unique_id="1.2.250.1.999.1.10", type_=AssociationType.REPLACE):
     doc = f.document_entry("Replacement", 10, unique_id=unique_id, patient_id=patient or f.PATIENT)
     ss = f.submission_set(unique_id=f"1.2.250.1.999.3.{unique_id.rsplit('.', 1)[1]}", patient_id=patient or f.PATIENT)
-    from gateway.metadata import Submission
-
     return Submission(
         submission_sets=[ss],
         documents=[doc],
@@ -270,12 +267,8 @@ def test_adding_a_document_to_a_registered_folder_updates_its_last_update_time(g
     assert register(gateway, f.valid_submission()).status == "Success"
     [folder] = by_unique_id(gateway, FOLDER_UID)
     # Make the stored time old so that the update is visible whatever the clock.
-    from gateway.store.registry_store import RegistryStore
-
     with gateway.db.session() as session:
         RegistryStore(session).set_folder_last_update_time([folder.entry_uuid], DTM("20000101000000"))
-
-    from gateway.metadata import Submission
 
     doc = f.document_entry("Doc3", 3, unique_id="1.2.250.1.999.1.3")
     sub = Submission(
@@ -312,10 +305,6 @@ def test_concurrent_submissions_of_one_unique_id_register_it_once(gateway):
 
 @pytest.fixture
 def registered_only(database, tmp_path):
-    from ..conftest import RunningGateway, empty, start_server
-    from gateway.config import Settings
-    from gateway.validation import PatientPolicy
-
     empty(database)
     settings = Settings(data_dir=tmp_path, patient_policy=PatientPolicy.REGISTERED)
     server, thread = start_server(settings, database)
@@ -333,8 +322,6 @@ def test_an_unknown_patient_is_refused_under_the_registered_policy(registered_on
 
 
 def test_a_known_patient_is_accepted_under_the_registered_policy(registered_only):
-    from gateway.store.registry_store import RegistryStore
-
     with registered_only.db.session() as session:
         RegistryStore(session).add_patient(f.PATIENT.format())
 
