@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"xds-gateway: configuration error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic lists its plugins at INFO on every start; nobody needs that line.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     return args.func(settings, args)
 
 
