@@ -13,6 +13,8 @@ from gateway.metadata import (
     DTM,
     HD,
     XCN,
+    XON,
+    XTN,
     AssociationType,
     AvailabilityStatus,
     DocumentEntry,
@@ -107,6 +109,12 @@ def _doc2_not_member():
     return sub
 
 
+def _folder_not_member():
+    sub = f.valid_submission()
+    sub.associations = [a for a in sub.associations if a.entry_uuid != f.SS_FOLDER]
+    return sub
+
+
 def _dangling_association():
     sub = f.valid_submission()
     sub.associations.append(f.association("Dangling", f.DOC1_ID, "urn:uuid:00000000-0000-4000-8000-00000000dead",
@@ -125,6 +133,12 @@ RULES = {
     "author XCN with neither id nor name": (
         lambda: f.valid_submission(doc1={"authors": [f.author(person=XCN(given_name="Jean"))]}),
         "XDSRegistryMetadataError"),
+    "author institution XON without a name": (
+        lambda: f.valid_submission(doc1={"authors": [f.author(institutions=[XON(organization_identifier="1.2.3")])]}),
+        "XDSRegistryMetadataError"),
+    "author telecom Internet without an address": (
+        lambda: f.valid_submission(ss={"authors": [f.author(telecoms=[XTN(equipment_type="Internet")])]}),
+        "XDSRegistryMetadataError"),
     "hash not 40 hex digits": (lambda: f.valid_submission(doc1={"hash": "abc"}), "XDSRegistryMetadataError"),
     "size not an integer": (lambda: f.valid_submission(doc2={"size": "12kB"}), "XDSRegistryMetadataError"),
     "uniqueId OID longer than 64": (
@@ -132,6 +146,7 @@ RULES = {
     "uniqueId not an OID": (lambda: f.valid_submission(ss={"unique_id": "not-an-oid"}), "XDSRegistryMetadataError"),
     "no SubmissionSet": (_without_submission_set, "XDSRegistryMetadataError"),
     "DocumentEntry not a member of the SubmissionSet": (_doc2_not_member, "XDSRegistryMetadataError"),
+    "Folder not a member of the SubmissionSet": (_folder_not_member, "XDSRegistryMetadataError"),
     "one uniqueId twice in the submission": (
         lambda: f.valid_submission(doc2={"unique_id": DOC1_UID}), "XDSRegistryDuplicateUniqueIdInMessage"),
     "two patients in one submission": (

@@ -1,0 +1,494 @@
+"""Benchmark: ITI-42 Register Document Set-b over real HTTP, on SQLite and PostgreSQL.
+
+The real application (``gateway.app.create_app``) is served in-process by
+waitress, the WSGI server ``xds-gateway serve`` runs, on 127.0.0.1 and a free
+port. Client threads, each with its own keep-alive ``requests.Session``, send
+pre-built SubmitObjectsRequest envelopes (one SubmissionSet, N
+DocumentEntries and the N SubmissionSet→DocumentEntry HasMember
+associations per submission, every uniqueId unique) and check that every
+answer is ``ResponseStatusType:Success``.
+
+Only the HTTP round trips are timed: every request body is serialised before
+the clock starts. Clients and server share one Python process (and its GIL),
+so the figures are a lower bound of what a separate server would do on the
+same machine.
+
+Usage::
+
+    .venv/bin/python bench/register_document_set.py [--database sqlite|postgresql|both]
+        [--clients 4] [--submissions 400] [--documents-per-submission 2] [--quick]
+
+Nothing here asserts on time; it measures and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import requests
+import sqlalchemy
+import waitress
+from lxml import etree
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.ebxml import submit_objects_request
+from gateway.metadata import (
+    CX,
+    DTM,
+    HD,
+    XCN,
+    XON,
+    Association,
+    AssociationType,
+    Author,
+    Code,
+    DocumentEntry,
+    Submission,
+    SubmissionSet,
+    SubmissionSetStatus,
+)
+from gateway.store.database import Database
+from gateway.store.registry_store import RegistryStore
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_OUTPUT = BENCH_DIR / "results" / "register_document_set.json"
+POSTGRES_ENV = "XDSGW_TEST_DATABASE_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_SCHEMA = "bench_iti42"
+
+ITI42 = "urn:ihe:iti:2007:RegisterDocumentSet-b"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+WSA = "http://www.w3.org/2005/08/addressing"
+CONTENT_TYPE = f'application/soap+xml; charset=UTF-8; action="{ITI42}"'
+RS_NS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
+SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
+
+#: OID roots of the generated identifiers: <root>.<run>.<kind>.<submission>[.<document>].
+OID_ROOT = "1.2.250.1.999.77"
+AFFINITY_DOMAIN = "1.3.6.1.4.1.21367.13.20.1000"
+PATIENTS = 50
+REQUEST_TIMEOUT_S = 60
+WARMUP = 10
+QUICK_SUBMISSIONS = 20
+
+
+# -- request bodies -------------------------------------------------------------------
+
+
+def _author() -> Author:
+    return Author(
+        person=XCN(id="801234567897", family_name="DUPONT", given_name="Jean",
+                   assigning_authority=HD("", "1.2.250.1.71.4.2.1", "ISO")),
+        institutions=[XON(organization_name="Hopital Saint Louis", organization_identifier="1.2.250.1.71.4.2.2.7")],
+        roles=["Attending"],
+        specialties=["Cardiology"],
+    )
+
+
+def build_submission(run: int, n: int, documents: int) -> Submission:
+    """One SubmissionSet and ``documents`` DocumentEntries of one patient, all uniqueIds fresh."""
+    patient = CX.of(f"BENCH-{n % PATIENTS:04d}", AFFINITY_DOMAIN)
+    ss_id = "SubmissionSet01"
+    docs = []
+    assocs = []
+    for d in range(documents):
+        doc_id = f"Document{d + 1:02d}"
+        docs.append(DocumentEntry(
+            entry_uuid=doc_id,
+            unique_id=f"{OID_ROOT}.{run}.2.{n}.{d + 1}",
+            patient_id=patient,
+            source_patient_id=CX.of(f"LOCAL-{n}", "1.2.250.1.213.1.4.10"),
+            source_patient_info=["PID-5|DUPONT^Marie", "PID-7|19700101"],
+            authors=[_author()],
+            class_code=Code("REPORTS", "1.3.6.1.4.1.19376.1.2.6.1", "Reports"),
+            type_code=Code("11488-4", "2.16.840.1.113883.6.1", "Consult note"),
+            format_code=Code("urn:ihe:pcc:xphr:2007", "1.3.6.1.4.1.19376.1.2.3", "XPHR"),
+            healthcare_facility_type_code=Code("SA01", "1.2.250.1.71.4.2.4", "Etablissement public"),
+            practice_setting_code=Code("ETABLISSEMENT", "1.2.250.1.213.1.1.4.9", "Etablissement"),
+            confidentiality_codes=[Code("N", "2.16.840.1.113883.5.25", "Normal")],
+            event_codes=[Code("ANES", "1.2.250.1.213.1.1.4.2.1", "Anesthesie")],
+            creation_time=DTM("20240215093000"),
+            service_start_time=DTM("202402140800"),
+            service_stop_time=DTM("20240214"),
+            language_code="fr-FR",
+            mime_type="text/xml",
+            hash=f"{n:020x}{d:020x}",
+            size="1024",
+            repository_unique_id="1.2.250.1.999.2",
+            legal_authenticator=XCN(family_name="MARTIN", given_name="Paul"),
+        ))
+        assocs.append(Association(
+            entry_uuid=f"HasMember-SS-Doc{d + 1:02d}", type=AssociationType.HAS_MEMBER.value,
+            source=ss_id, target=doc_id, submission_set_status=SubmissionSetStatus.ORIGINAL,
+        ))
+    ss = SubmissionSet(
+        entry_uuid=ss_id,
+        unique_id=f"{OID_ROOT}.{run}.1.{n}",
+        source_id="1.2.250.1.999.4",
+        patient_id=patient,
+        submission_time=DTM("20240215100000"),
+        content_type_code=Code("04", "1.2.250.1.213.2.2", "Hospitalisation"),
+        authors=[_author()],
+    )
+    return Submission(submission_sets=[ss], documents=docs, associations=assocs)
+
+
+def envelope(body: etree._Element, to: str = "http://localhost/xds/registry") -> bytes:
+    """A SOAP 1.2 envelope with the WS-Addressing headers ITI TF-2 §V.3.2 asks for."""
+    env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"s": SOAP12, "a": WSA})
+    header = etree.SubElement(env, f"{{{SOAP12}}}Header")
+    action = etree.SubElement(header, f"{{{WSA}}}Action")
+    action.text = ITI42
+    action.set(f"{{{SOAP12}}}mustUnderstand", "1")
+    etree.SubElement(header, f"{{{WSA}}}MessageID").text = f"urn:uuid:{uuid.uuid4()}"
+    reply = etree.SubElement(header, f"{{{WSA}}}ReplyTo")
+    etree.SubElement(reply, f"{{{WSA}}}Address").text = "http://www.w3.org/2005/08/addressing/anonymous"
+    etree.SubElement(header, f"{{{WSA}}}To").text = to
+    etree.SubElement(env, f"{{{SOAP12}}}Body").append(body)
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def build_bodies(run: int, first: int, count: int, documents: int) -> list[bytes]:
+    return [envelope(submit_objects_request(build_submission(run, n, documents)))
+            for n in range(first, first + count)]
+
+
+# -- response checking ----------------------------------------------------------------
+
+
+def check_response(response: requests.Response) -> str | None:
+    """None when the answer is a Success RegistryResponse, else a short description of what came back."""
+    try:
+        root = etree.fromstring(response.content)
+    except etree.XMLSyntaxError as exc:
+        return f"HTTP {response.status_code}, not XML ({exc}): {response.content[:200]!r}"
+    found = root.find(f".//{{{RS_NS}}}RegistryResponse")
+    if response.status_code == 200 and found is not None and found.get("status") == SUCCESS:
+        return None
+    if found is None:
+        reason = root.findtext(f".//{{{SOAP12}}}Reason/{{{SOAP12}}}Text") or "no RegistryResponse"
+        return f"HTTP {response.status_code}: {reason}"
+    errors = [
+        f"{e.get('errorCode')}: {e.get('codeContext')}"
+        for e in found.iterfind(f"{{{RS_NS}}}RegistryErrorList/{{{RS_NS}}}RegistryError")
+    ]
+    return f"HTTP {response.status_code}, status {found.get('status')}: " + ("; ".join(errors) or "no error listed")
+
+
+# -- databases -------------------------------------------------------------------------
+
+
+class Unavailable(Exception):
+    """The database cannot be used for this run; the message says why."""
+
+
+@dataclass
+class Target:
+    name: str
+    db: Database
+    server_version: str
+    cleanup: list = field(default_factory=list)
+
+
+def sqlite_target(tmp: Path) -> Target:
+    db = Database(f"sqlite:///{tmp / 'registry.sqlite3'}")
+    db.upgrade()
+    return Target("sqlite", db, sqlite3.sqlite_version)
+
+
+def postgres_target(url: str) -> Target:
+    shown = make_url(url).render_as_string(hide_password=True)
+    engine = create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.begin() as connection:
+            server_version = connection.exec_driver_sql("SHOW server_version").scalar_one()
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
+            connection.exec_driver_sql(f'CREATE SCHEMA "{PG_SCHEMA}"')
+    except Exception as exc:  # whatever stops us connecting means: not usable
+        raise Unavailable(f"PostgreSQL not reachable at {shown}: {str(exc).strip().splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    db = Database(url, schema=PG_SCHEMA)
+    db.upgrade()
+    return Target("postgresql", db, server_version)
+
+
+# -- the run ---------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not sorted_values:
+        return float("nan")
+    k = (len(sorted_values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+class Server:
+    """The app under waitress on 127.0.0.1 and a free port, its event loop in a thread of its own.
+
+    ``stop`` shuts waitress down from its own loop thread: closing the server
+    from another thread while ``select`` runs on its sockets makes the loop
+    fail with EBADF.
+    """
+
+    def __init__(self, db: Database, data_dir: Path, threads: int) -> None:
+        settings = Settings(data_dir=data_dir, database_url=db.url.render_as_string(hide_password=False),
+                            threads=threads)
+        self._server = waitress.create_server(create_app(settings, db=db), host="127.0.0.1", port=0,
+                                              threads=settings.threads,
+                                              max_request_body_size=settings.server_body_limit)
+        self.url = f"http://127.0.0.1:{self._server.effective_port}/xds/registry"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="waitress", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        server = self._server
+        while not self._stop.is_set():
+            server.asyncore.loop(timeout=0.1, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+        server.task_dispatcher.shutdown()
+        for channel in list(server._map.values()):
+            channel.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+
+def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> dict:
+    """Send every body once, from ``clients`` threads; stop taking new work at ``deadline``."""
+    work: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    for body in bodies:
+        work.put(body)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures: list[list[str]] = [[] for _ in range(clients)]
+    timed_out = threading.Event()
+    start = threading.Barrier(clients + 1)
+
+    def client(i: int) -> None:
+        with requests.Session() as session:
+            start.wait()
+            while True:
+                if time.perf_counter() >= deadline:
+                    timed_out.set()
+                    return
+                try:
+                    body = work.get_nowait()
+                except queue.Empty:
+                    return
+                t0 = time.perf_counter()
+                try:
+                    response = session.post(url, data=body, headers={"Content-Type": CONTENT_TYPE},
+                                            timeout=REQUEST_TIMEOUT_S)
+                    response.content  # read the whole answer inside the timing
+                    elapsed = time.perf_counter() - t0
+                    problem = check_response(response)
+                except requests.RequestException as exc:
+                    elapsed = time.perf_counter() - t0
+                    problem = f"{type(exc).__name__}: {exc}"
+                latencies[i].append(elapsed)
+                if problem is not None:
+                    failures[i].append(problem)
+
+    threads = [threading.Thread(target=client, args=(i,), name=f"client-{i}") for i in range(clients)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return {
+        "wall": wall,
+        "latencies": sorted(x for per in latencies for x in per),
+        "failures": [x for per in failures for x in per],
+        "timed_out": timed_out.is_set(),
+    }
+
+
+def run_database(target: Target, data_dir: Path, bodies: list[bytes], warmup: list[bytes], args,
+                 deadline: float) -> dict:
+    server = Server(target.db, data_dir, args.server_threads)
+    url = server.url
+    try:
+        if warmup:
+            warm = send_all(url, warmup, min(args.clients, len(warmup)), deadline)
+            if warm["failures"]:
+                print(f"  warm-up failure: {warm['failures'][0]}")
+        outcome = send_all(url, bodies, args.clients, deadline)
+    finally:
+        server.stop()
+    with target.db.session(read_only=True) as session:
+        store = RegistryStore(session)
+        stored = {kind: store.count(kind) for kind in ("submission_sets", "document_entries", "associations",
+                                                       "patients")}
+    target.db.dispose()
+
+    lat = outcome["latencies"]
+    sent = len(lat)
+    failed = len(outcome["failures"])
+    ok = sent - failed
+    wall = outcome["wall"]
+    ms = {f"p{p}": round(percentile(lat, p) * 1000, 2) for p in (50, 95, 99)}
+    return {
+        "database": target.name,
+        "server_version": target.server_version,
+        "clients": args.clients,
+        "submissions_sent": sent,
+        "submissions_ok": ok,
+        "failures": failed,
+        "first_failure": outcome["failures"][0] if failed else None,
+        "timed_out": outcome["timed_out"],
+        "wall_seconds": round(wall, 3),
+        "submissions_per_second": round(ok / wall, 2) if wall else None,
+        "documents_per_second": round(ok * args.documents_per_submission / wall, 2) if wall else None,
+        "latency_ms": {**ms, "mean": round(sum(lat) / sent * 1000, 2) if sent else None,
+                       "max": round(max(lat) * 1000, 2) if lat else None},
+        "stored_after_run": stored,
+    }
+
+
+def report(r: dict) -> None:
+    lat = r["latency_ms"]
+    print(f"  {r['submissions_ok']}/{r['submissions_sent']} submissions in {r['wall_seconds']:.2f} s"
+          f"{'  (TIMED OUT)' if r['timed_out'] else ''}")
+    print(f"  {r['submissions_per_second']:.1f} submissions/s, {r['documents_per_second']:.1f} documents/s")
+    print(f"  latency ms: p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}")
+    print(f"  failures: {r['failures']}")
+    if r["first_failure"]:
+        print(f"  first failure: {r['first_failure']}")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def machine_info() -> dict:
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "sqlalchemy": sqlalchemy.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        **{package: _version(package) for package in ("waitress", "flask", "lxml", "psycopg", "requests")},
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--postgres-url", default=os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES_URL),
+                        help=f"SQLAlchemy URL (default: ${POSTGRES_ENV} or {DEFAULT_POSTGRES_URL}); "
+                             f"the benchmark drops and recreates the schema {PG_SCHEMA} there")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads (default 4)")
+    parser.add_argument("--submissions", type=int, default=400, help="timed submissions per database (default 400)")
+    parser.add_argument("--documents-per-submission", type=int, default=2, help="DocumentEntries per submission")
+    parser.add_argument("--server-threads", type=int, default=Settings().threads,
+                        help=f"waitress worker threads (default {Settings().threads}, as `xds-gateway serve`)")
+    parser.add_argument("--warmup", type=int, default=WARMUP,
+                        help=f"untimed submissions sent first to each database (default {WARMUP})")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="global time limit in seconds; the run stops taking new work after it (default 600)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
+    parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_SUBMISSIONS} submissions, 2 warm-up")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.submissions = QUICK_SUBMISSIONS
+        args.warmup = min(args.warmup, 2)
+    for name in ("clients", "submissions", "documents_per_submission", "server_threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must not be negative")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    began = time.perf_counter()
+    deadline = began + args.timeout
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    run = int(time.time())  # keeps uniqueIds distinct between runs, should a schema be reused
+
+    print(f"ITI-42 Register Document Set-b: {args.submissions} submissions x {args.documents_per_submission} "
+          f"documents, {args.clients} client(s), {args.server_threads} server threads, {os.cpu_count()} CPUs")
+    t0 = time.perf_counter()
+    warmup = build_bodies(run, 0, args.warmup, args.documents_per_submission)
+    bodies = build_bodies(run, args.warmup, args.submissions, args.documents_per_submission)
+    size = sum(map(len, bodies)) / len(bodies)
+    print(f"built {len(warmup) + len(bodies)} request bodies (mean {size / 1024:.1f} KiB) "
+          f"in {time.perf_counter() - t0:.1f} s (not timed)")
+
+    results = []
+    skipped = {}
+    for name in databases:
+        if time.perf_counter() >= deadline:
+            skipped[name] = "global timeout reached before it started"
+            print(f"\n[{name}] skipped: {skipped[name]}")
+            continue
+        with tempfile.TemporaryDirectory(prefix="xdsgw-bench-") as tmp:
+            try:
+                target = sqlite_target(Path(tmp)) if name == "sqlite" else postgres_target(args.postgres_url)
+            except Unavailable as exc:
+                skipped[name] = str(exc)
+                print(f"\n[{name}] skipped: {exc}")
+                continue
+            print(f"\n[{name} {target.server_version}]")
+            result = run_database(target, Path(tmp), bodies, warmup, args, deadline)
+        report(result)
+        results.append(result)
+
+    document = {
+        "benchmark": "ITI-42 Register Document Set-b over HTTP",
+        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "parameters": {
+            "databases": databases,
+            "clients": args.clients,
+            "submissions": args.submissions,
+            "documents_per_submission": args.documents_per_submission,
+            "associations_per_submission": args.documents_per_submission,
+            "warmup_submissions": args.warmup,
+            "server_threads": args.server_threads,
+            "timeout_seconds": args.timeout,
+            "mean_request_bytes": round(size),
+            "quick": args.quick,
+            "postgres_schema": PG_SCHEMA if "postgresql" in databases else None,
+        },
+        "results": results,
+        "skipped": skipped,
+        "total_seconds": round(time.perf_counter() - began, 1),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"\nresults written to {args.output}")
+    return 1 if any(r["failures"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
