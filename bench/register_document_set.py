@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import queue
@@ -34,20 +35,19 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import requests
 import sqlalchemy
-import waitress
 from lxml import etree
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from gateway.app import create_app
 from gateway.config import Settings
+from gateway.serving import BackgroundServer
 from gateway.ebxml import submit_objects_request
 from gateway.metadata import (
     CX,
@@ -204,7 +204,6 @@ class Target:
     name: str
     db: Database
     server_version: str
-    cleanup: list = field(default_factory=list)
 
 
 def sqlite_target(tmp: Path) -> Target:
@@ -243,38 +242,6 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
-class Server:
-    """The app under waitress on 127.0.0.1 and a free port, its event loop in a thread of its own.
-
-    ``stop`` shuts waitress down from its own loop thread: closing the server
-    from another thread while ``select`` runs on its sockets makes the loop
-    fail with EBADF.
-    """
-
-    def __init__(self, db: Database, data_dir: Path, threads: int) -> None:
-        settings = Settings(data_dir=data_dir, database_url=db.url.render_as_string(hide_password=False),
-                            threads=threads)
-        self._server = waitress.create_server(create_app(settings, db=db), host="127.0.0.1", port=0,
-                                              threads=settings.threads,
-                                              max_request_body_size=settings.server_body_limit)
-        self.url = f"http://127.0.0.1:{self._server.effective_port}/xds/registry"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="waitress", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        server = self._server
-        while not self._stop.is_set():
-            server.asyncore.loop(timeout=0.1, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
-        server.task_dispatcher.shutdown()
-        for channel in list(server._map.values()):
-            channel.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=15)
-
-
 def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> dict:
     """Send every body once, from ``clients`` threads; stop taking new work at ``deadline``."""
     work: queue.SimpleQueue[bytes] = queue.SimpleQueue()
@@ -282,33 +249,42 @@ def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> di
         work.put(body)
     latencies: list[list[float]] = [[] for _ in range(clients)]
     failures: list[list[str]] = [[] for _ in range(clients)]
+    client_cpu = [0.0] * clients
     timed_out = threading.Event()
     start = threading.Barrier(clients + 1)
 
     def client(i: int) -> None:
         with requests.Session() as session:
             start.wait()
-            while True:
-                if time.perf_counter() >= deadline:
+            cpu0 = time.thread_time()
+            try:
+                send(i, session)
+            finally:
+                client_cpu[i] = time.thread_time() - cpu0
+
+    def send(i: int, session: requests.Session) -> None:
+        while True:
+            if time.perf_counter() >= deadline:
+                if not work.empty():
                     timed_out.set()
-                    return
-                try:
-                    body = work.get_nowait()
-                except queue.Empty:
-                    return
-                t0 = time.perf_counter()
-                try:
-                    response = session.post(url, data=body, headers={"Content-Type": CONTENT_TYPE},
-                                            timeout=REQUEST_TIMEOUT_S)
-                    response.content  # read the whole answer inside the timing
-                    elapsed = time.perf_counter() - t0
-                    problem = check_response(response)
-                except requests.RequestException as exc:
-                    elapsed = time.perf_counter() - t0
-                    problem = f"{type(exc).__name__}: {exc}"
-                latencies[i].append(elapsed)
-                if problem is not None:
-                    failures[i].append(problem)
+                return
+            try:
+                body = work.get_nowait()
+            except queue.Empty:
+                return
+            t0 = time.perf_counter()
+            try:
+                response = session.post(url, data=body, headers={"Content-Type": CONTENT_TYPE},
+                                        timeout=REQUEST_TIMEOUT_S)
+                response.content  # read the whole answer inside the timing
+                elapsed = time.perf_counter() - t0
+                problem = check_response(response)
+            except requests.RequestException as exc:
+                elapsed = time.perf_counter() - t0
+                problem = f"{type(exc).__name__}: {exc}"
+            latencies[i].append(elapsed)
+            if problem is not None:
+                failures[i].append(problem)
 
     threads = [threading.Thread(target=client, args=(i,), name=f"client-{i}") for i in range(clients)]
     for t in threads:
@@ -320,6 +296,7 @@ def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> di
     wall = time.perf_counter() - t0
     return {
         "wall": wall,
+        "client_cpu": sum(client_cpu),
         "latencies": sorted(x for per in latencies for x in per),
         "failures": [x for per in failures for x in per],
         "timed_out": timed_out.is_set(),
@@ -328,8 +305,10 @@ def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> di
 
 def run_database(target: Target, data_dir: Path, bodies: list[bytes], warmup: list[bytes], args,
                  deadline: float) -> dict:
-    server = Server(target.db, data_dir, args.server_threads)
-    url = server.url
+    settings = Settings(data_dir=data_dir, database_url=target.db.url.render_as_string(hide_password=False),
+                        threads=args.server_threads)
+    server = BackgroundServer(settings, target.db)
+    url = f"{server.base_url}/xds/registry"
     try:
         if warmup:
             warm = send_all(url, warmup, min(args.clients, len(warmup)), deadline)
@@ -349,7 +328,7 @@ def run_database(target: Target, data_dir: Path, bodies: list[bytes], warmup: li
     failed = len(outcome["failures"])
     ok = sent - failed
     wall = outcome["wall"]
-    ms = {f"p{p}": round(percentile(lat, p) * 1000, 2) for p in (50, 95, 99)}
+    ms = {f"p{p}": round(percentile(lat, p) * 1000, 2) if lat else None for p in (50, 95, 99)}
     return {
         "database": target.name,
         "server_version": target.server_version,
@@ -362,6 +341,7 @@ def run_database(target: Target, data_dir: Path, bodies: list[bytes], warmup: li
         "wall_seconds": round(wall, 3),
         "submissions_per_second": round(ok / wall, 2) if wall else None,
         "documents_per_second": round(ok * args.documents_per_submission / wall, 2) if wall else None,
+        "client_cpu_ms_per_request": round(outcome["client_cpu"] / sent * 1000, 2) if sent else None,
         "latency_ms": {**ms, "mean": round(sum(lat) / sent * 1000, 2) if sent else None,
                        "max": round(max(lat) * 1000, 2) if lat else None},
         "stored_after_run": stored,
@@ -372,8 +352,10 @@ def report(r: dict) -> None:
     lat = r["latency_ms"]
     print(f"  {r['submissions_ok']}/{r['submissions_sent']} submissions in {r['wall_seconds']:.2f} s"
           f"{'  (TIMED OUT)' if r['timed_out'] else ''}")
-    print(f"  {r['submissions_per_second']:.1f} submissions/s, {r['documents_per_second']:.1f} documents/s")
-    print(f"  latency ms: p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}")
+    if r["submissions_sent"]:
+        print(f"  {r['submissions_per_second']:.1f} submissions/s, {r['documents_per_second']:.1f} documents/s")
+        print(f"  latency ms: p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}")
+        print(f"  client-side CPU: {r['client_cpu_ms_per_request']:.2f} ms per request")
     print(f"  failures: {r['failures']}")
     if r["first_failure"]:
         print(f"  first failure: {r['first_failure']}")
@@ -430,6 +412,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # waitress warns at every queued request when clients outnumber its threads.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     began = time.perf_counter()
     deadline = began + args.timeout
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
@@ -446,9 +430,11 @@ def main(argv: list[str] | None = None) -> int:
 
     results = []
     skipped = {}
+    timed_out = False
     for name in databases:
         if time.perf_counter() >= deadline:
             skipped[name] = "global timeout reached before it started"
+            timed_out = True
             print(f"\n[{name}] skipped: {skipped[name]}")
             continue
         with tempfile.TemporaryDirectory(prefix="xdsgw-bench-") as tmp:
@@ -487,7 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(f"\nresults written to {args.output}")
-    return 1 if any(r["failures"] for r in results) else 0
+    if any(r["failures"] for r in results):
+        return 1
+    return 2 if timed_out or any(r["timed_out"] for r in results) else 0
 
 
 if __name__ == "__main__":

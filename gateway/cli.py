@@ -25,9 +25,7 @@ def _redacted(url: str) -> str:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import waitress
-
-    from .app import create_app
+    from .serving import serve_forever
 
     db = _database(settings)
     if db.is_empty():
@@ -40,13 +38,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     settings.documents_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, db=db)
     host = args.host or settings.host
     port = args.port or settings.port
     log.info("XDS.b registry at http://%s:%d/xds/registry (database %s, profile %s)",
              host, port, _redacted(settings.effective_database_url), settings.profile.value)
-    waitress.serve(app, host=host, port=port, threads=settings.threads,
-                   max_request_body_size=settings.server_body_limit, ident="xds-gateway")
+    serve_forever(settings, db, host=host, port=port)
     return 0
 
 

@@ -37,10 +37,9 @@ def database(request, tmp_path_factory) -> Database:
 @pytest.fixture(scope="session")
 def gateway_server(database, tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("var"), max_request_bytes=2 * 1024 * 1024)
-    server, thread = start_server(settings, database)
-    yield RunningGateway(f"http://127.0.0.1:{server.effective_port}", database, settings)
-    server.close()
-    thread.join(timeout=5)
+    server = start_server(settings, database)
+    yield RunningGateway(server.base_url, database, settings)
+    server.stop()
 
 
 @pytest.fixture

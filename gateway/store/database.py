@@ -15,8 +15,9 @@ write after having read a now stale snapshot.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -62,12 +63,18 @@ class Database:
             if schema is not None:
                 raise ValueError("a schema is only supported on PostgreSQL")
             self.engine = _sqlite_engine(url)
+            # SQLite has one writer at a time. Left to itself, a waiting writer
+            # sleeps and retries with growing delays, so latecomers overtake it
+            # (p99 in the hundreds of ms under 4 clients, see docs/performance.md);
+            # a lock in the process makes this process's writers queue instead.
+            self._sqlite_writer: threading.Lock | None = threading.Lock()
         else:
             if schema is not None and not _IDENTIFIER.match(schema):
                 raise ValueError(f"not a plain SQL identifier: {schema!r}")
             connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
             # pre-ping: a registry runs for months; connections die under it.
             self.engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+            self._sqlite_writer = None
         self._reader = self.engine.execution_options(**{_READ_ONLY: True})
 
     def upgrade(self) -> None:
@@ -99,9 +106,11 @@ class Database:
         ``read_only`` only spares SQLite the up-front write lock; use it for
         stored queries, never for a session that writes.
         """
-        with Session(self._reader if read_only else self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        lock = self._sqlite_writer if not read_only else None
+        with lock if lock is not None else nullcontext():
+            with Session(self._reader if read_only else self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
 
     def dispose(self) -> None:
         """Close every pooled connection."""

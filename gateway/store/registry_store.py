@@ -236,8 +236,12 @@ class RegistryStore:
         if not values:
             return {}
         if not returning:
-            self.session.execute(insert(row), values)
+            # A Core insert on the Table: the ORM bulk path costs more than the
+            # database itself for these child rows (docs/performance.md).
+            self.session.execute(insert(row.__table__), values)
             return {}
+        # The ORM path batches INSERT … RETURNING on every backend (Core would
+        # fall back to a statement per row on SQLite to keep the key order).
         result = self.session.execute(insert(row).returning(row.entry_uuid, row.id), values)
         return {uuid: key for uuid, key in result}
 

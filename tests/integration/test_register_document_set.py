@@ -322,10 +322,9 @@ def test_concurrent_submissions_of_one_unique_id_register_it_once(gateway):
 def registered_only(database, tmp_path):
     empty(database)
     settings = Settings(data_dir=tmp_path, patient_policy=PatientPolicy.REGISTERED)
-    server, thread = start_server(settings, database)
-    yield RunningGateway(f"http://127.0.0.1:{server.effective_port}", database, settings)
-    server.close()
-    thread.join(timeout=5)
+    server = start_server(settings, database)
+    yield RunningGateway(server.base_url, database, settings)
+    server.stop()
 
 
 def test_an_unknown_patient_is_refused_under_the_registered_policy(registered_only):

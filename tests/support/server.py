@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-import waitress
-from waitress.server import BaseWSGIServer
-
-from gateway.app import create_app
 from gateway.config import Settings
+from gateway.serving import BackgroundServer
 from gateway.store.database import Database
 from gateway.store.registry_store import RegistryStore
 from gateway.store.schema import Base
@@ -39,10 +35,6 @@ class RunningGateway:
         return sum(self.count(k) for k in ("document_entries", "submission_sets", "folders", "associations"))
 
 
-def start_server(settings: Settings, db: Database) -> tuple[BaseWSGIServer, threading.Thread]:
-    """The same WSGI server `xds-gateway serve` runs, on a free port, in a thread."""
-    server = waitress.create_server(create_app(settings, db=db), host="127.0.0.1", port=0, threads=4,
-                                    max_request_body_size=settings.server_body_limit)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return server, thread
+def start_server(settings: Settings, db: Database) -> BackgroundServer:
+    """The same server `xds-gateway serve` runs, on a free port, in a thread."""
+    return BackgroundServer(settings, db)

@@ -1,0 +1,58 @@
+"""Serving the WSGI app with waitress, in the foreground or in a background thread.
+
+``xds-gateway serve`` runs in the foreground; the tests, the benchmarks and
+(later) the conformance suite run the very same server in a thread and need
+to stop it cleanly.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import waitress
+
+from .app import create_app
+from .config import Settings
+from .store.database import Database
+
+
+def _create(settings: Settings, db: Database, host: str, port: int):
+    return waitress.create_server(
+        create_app(settings, db=db),
+        host=host,
+        port=port,
+        threads=settings.threads,
+        max_request_body_size=settings.server_body_limit,
+        ident="xds-gateway",
+    )
+
+
+def serve_forever(settings: Settings, db: Database, *, host: str, port: int) -> None:
+    _create(settings, db, host, port).run()
+
+
+class BackgroundServer:
+    """The gateway on ``host`` and a free port (or the one given), its event loop in a thread of its own.
+
+    :meth:`stop` ends the loop from inside its own thread: closing waitress's
+    sockets from another thread while its loop waits on them fails with EBADF.
+    """
+
+    def __init__(self, settings: Settings, db: Database, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = _create(settings, db, host, port)
+        self.base_url = f"http://{host}:{self._server.effective_port}"
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="xds-gateway-server", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        server = self._server
+        while not self._stopping.is_set():
+            server.asyncore.loop(timeout=0.1, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+        server.task_dispatcher.shutdown()
+        for channel in list(server._map.values()):
+            channel.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=15)
