@@ -5,10 +5,10 @@ from __future__ import annotations
 from lxml import etree
 
 from ..ebxml import read_submit_objects_request, registry_response
+from ..ebxml.namespaces import lcm
 from ..registry import DocumentRegistry
 from ..soap.endpoint import Operation
 from ..soap.envelope import SoapRequest
-from ..validation.findings import has_errors
 
 REGISTER_DOCUMENT_SET_B = "urn:ihe:iti:2007:RegisterDocumentSet-b"
 REGISTER_DOCUMENT_SET_B_RESPONSE = "urn:ihe:iti:2007:RegisterDocumentSet-bResponse"
@@ -19,10 +19,13 @@ def register_document_set_b(registry: DocumentRegistry):
 
     def handle(request: SoapRequest) -> tuple[etree._Element, None]:
         read = read_submit_objects_request(request.body)
-        if has_errors(read.findings):
+        if request.body.tag != lcm("SubmitObjectsRequest"):
             return registry_response(read.findings), None
-        outcome = registry.register(read.submission)
-        return registry_response(read.findings + outcome.findings), None
+        # The reader's findings go in with the submission: the answer lists
+        # those and validation's together (ITI TF-3 §4.2.4), and any error
+        # among them keeps the whole submission out.
+        outcome = registry.register(read.submission, findings=read.findings)
+        return registry_response(outcome.findings), None
 
     return handle
 

@@ -191,6 +191,28 @@ class RegistryStore:
             )
             remaining = [u for u in remaining if u not in done]
 
+    def lock_approved(self, uuids: Iterable[str]) -> set[str]:
+        """Lock the rows of these documents and folders that are Approved; return their entryUUIDs.
+
+        A submission that deprecates a document, or relates to it or adds to a
+        folder, locks it first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
+        writers are serialised anyway). A concurrent submission that changed
+        the status since validation read it is then seen, and an object
+        missing from the answer was deprecated meanwhile.
+        """
+        wanted = list(dict.fromkeys(uuids))
+        found: set[str] = set()
+        for row in (DocumentEntryRow, FolderRow):
+            for chunk in _chunks(wanted):
+                query = (
+                    select(row.entry_uuid)
+                    .where(row.entry_uuid.in_(chunk), row.availability_status == AvailabilityStatus.APPROVED.short_name)
+                    .order_by(row.id)  # one lock order for everyone: no deadlock between two submissions
+                    .with_for_update()
+                )
+                found.update(self.session.scalars(query))
+        return found
+
     def set_folder_last_update_time(self, uuids: Iterable[str], when: DTM) -> None:
         """Set lastUpdateTime of folders whose content changed (ITI TF-3 §4.2.3.4)."""
         wanted = list(dict.fromkeys(uuids))

@@ -123,45 +123,46 @@ def _dangling_association():
 
 
 RULES = {
-    "required attribute missing": (_without_doc1_patient, "XDSRegistryMetadataError"),
+    "required attribute missing": (_without_doc1_patient, "XDSRegistryMetadataError", f.DOC1_ID),
     "DTM with a bad precision": (lambda: f.valid_submission(doc1={"creation_time": DTM("2024021")}),
-                                 "XDSRegistryMetadataError"),
+                                 "XDSRegistryMetadataError", f.DOC1_ID),
     "DTM with an impossible date": (lambda: f.valid_submission(doc1={"creation_time": DTM("20240230")}),
-                                    "XDSRegistryMetadataError"),
-    "patient CX without ISO authority": (
-        lambda: f.valid_submission(ss={"patient_id": CX("PID-0001", HD("NS", "", ""))}), "XDSRegistryMetadataError"),
+                                    "XDSRegistryMetadataError", f.DOC1_ID),
+    "sourcePatientId CX without ISO authority": (
+        lambda: f.valid_submission(doc1={"source_patient_id": CX("L-77", HD("NS", "", ""))}),
+        "XDSRegistryMetadataError", f.DOC1_ID),
     "author XCN with neither id nor name": (
         lambda: f.valid_submission(doc1={"authors": [f.author(person=XCN(given_name="Jean"))]}),
-        "XDSRegistryMetadataError"),
+        "XDSRegistryMetadataError", f.DOC1_ID),
     "author institution XON without a name": (
         lambda: f.valid_submission(doc1={"authors": [f.author(institutions=[XON(organization_identifier="1.2.3")])]}),
-        "XDSRegistryMetadataError"),
+        "XDSRegistryMetadataError", f.DOC1_ID),
     "author telecom Internet without an address": (
         lambda: f.valid_submission(ss={"authors": [f.author(telecoms=[XTN(equipment_type="Internet")])]}),
-        "XDSRegistryMetadataError"),
-    "hash not 40 hex digits": (lambda: f.valid_submission(doc1={"hash": "abc"}), "XDSRegistryMetadataError"),
-    "size not an integer": (lambda: f.valid_submission(doc2={"size": "12kB"}), "XDSRegistryMetadataError"),
+        "XDSRegistryMetadataError", f.SS_ID),
+    "hash not 40 hex digits": (lambda: f.valid_submission(doc1={"hash": "abc"}), "XDSRegistryMetadataError", f.DOC1_ID),
+    "size not an integer": (lambda: f.valid_submission(doc2={"size": "12kB"}), "XDSRegistryMetadataError", f.DOC2_ID),
     "uniqueId OID longer than 64": (
-        lambda: f.valid_submission(doc1={"unique_id": "1.2." + "3" * 70}), "XDSRegistryMetadataError"),
-    "uniqueId not an OID": (lambda: f.valid_submission(ss={"unique_id": "not-an-oid"}), "XDSRegistryMetadataError"),
-    "no SubmissionSet": (_without_submission_set, "XDSRegistryMetadataError"),
-    "DocumentEntry not a member of the SubmissionSet": (_doc2_not_member, "XDSRegistryMetadataError"),
-    "Folder not a member of the SubmissionSet": (_folder_not_member, "XDSRegistryMetadataError"),
+        lambda: f.valid_submission(doc1={"unique_id": "1.2." + "3" * 70}), "XDSRegistryMetadataError", f.DOC1_ID),
+    "uniqueId not an OID": (lambda: f.valid_submission(ss={"unique_id": "not-an-oid"}), "XDSRegistryMetadataError", f.SS_ID),
+    "no SubmissionSet": (_without_submission_set, "XDSRegistryMetadataError", None),
+    "DocumentEntry not a member of the SubmissionSet": (_doc2_not_member, "XDSRegistryMetadataError", f.DOC2_ID),
+    "Folder not a member of the SubmissionSet": (_folder_not_member, "XDSRegistryMetadataError", f.FOLDER_ID),
     "one uniqueId twice in the submission": (
-        lambda: f.valid_submission(doc2={"unique_id": DOC1_UID}), "XDSRegistryDuplicateUniqueIdInMessage"),
+        lambda: f.valid_submission(doc2={"unique_id": DOC1_UID}), "XDSRegistryDuplicateUniqueIdInMessage", f.DOC2_ID),
     "two patients in one submission": (
-        lambda: f.valid_submission(doc2={"patient_id": f.OTHER_PATIENT}), "XDSPatientIdDoesNotMatch"),
-    "association to nothing": (_dangling_association, "UnresolvedReferenceException"),
+        lambda: f.valid_submission(doc2={"patient_id": f.OTHER_PATIENT}), "XDSPatientIdDoesNotMatch", f.DOC2_ID),
+    "association to nothing": (_dangling_association, "UnresolvedReferenceException", "Dangling"),
 }
 
 
-@pytest.mark.parametrize("build, code", RULES.values(), ids=RULES.keys())
-def test_a_violating_submission_gets_its_error_code_and_nothing_is_stored(gateway, build, code):
+@pytest.mark.parametrize("build, code, location", RULES.values(), ids=RULES.keys())
+def test_a_violating_submission_gets_its_error_code_and_nothing_is_stored(gateway, build, code, location):
     response = register(gateway, build())
 
     assert response.http_status == 200
     assert response.status == "Failure"
-    assert code in response.error_codes
+    assert {(e["errorCode"], e.get("location")) for e in response.errors} == {(code, location)}
     assert all(e["severity"].endswith(":Error") for e in response.errors)
     assert gateway.stored_total() == 0
     assert gateway.count("patients") == 0
@@ -228,6 +229,8 @@ def test_a_replacement_deprecates_the_original_and_joins_its_folders(gateway):
     assert register(gateway, f.valid_submission()).status == "Success"
     [original] = by_unique_id(gateway, DOC1_UID)
     [folder] = by_unique_id(gateway, FOLDER_UID)
+    with gateway.db.session() as session:  # an old time, so that the update shows whatever the clock
+        RegistryStore(session).set_folder_last_update_time([folder.entry_uuid], DTM("20000101000000"))
 
     response = register(gateway, _replacement(original.entry_uuid))
 
@@ -240,8 +243,7 @@ def test_a_replacement_deprecates_the_original_and_joins_its_folders(gateway):
     assert rplc.target == original.entry_uuid
     folder_members = {a.target for a in associations_of(gateway, folder.entry_uuid, as_target=False)}
     assert folder_members == {original.entry_uuid, replacement.entry_uuid}
-    updated = by_uuid(gateway, folder.entry_uuid)
-    assert updated.last_update_time >= folder.last_update_time
+    assert by_uuid(gateway, folder.entry_uuid).last_update_time > DTM("20000101000000")
 
 
 def test_replacing_a_deprecated_document_fails(gateway):
@@ -343,3 +345,60 @@ def test_a_known_patient_is_accepted_under_the_registered_policy(registered_only
 
     assert response.status == "Success"
     assert registered_only.count("document_entries") == 2
+
+
+# -- consequences of a replacement and races -------------------------------------------------------
+
+def test_a_replacement_also_deprecates_the_transformations_and_addenda_of_the_original(gateway):
+    assert register(gateway, f.valid_submission()).status == "Success"
+    [original] = by_unique_id(gateway, DOC1_UID)
+    addendum = _replacement(original.entry_uuid, unique_id="1.2.250.1.999.1.20", type_=AssociationType.APPEND)
+    transform = _replacement(original.entry_uuid, unique_id="1.2.250.1.999.1.21", type_=AssociationType.TRANSFORM)
+    assert register(gateway, addendum).status == "Success"
+    assert register(gateway, transform).status == "Success"
+
+    response = register(gateway, _replacement(original.entry_uuid, unique_id="1.2.250.1.999.1.22"))
+
+    assert response.status == "Success", response.errors
+    status = {uid: by_unique_id(gateway, uid)[0].availability_status.short_name
+              for uid in (DOC1_UID, "1.2.250.1.999.1.20", "1.2.250.1.999.1.21", "1.2.250.1.999.1.22", DOC2_UID)}
+    assert status == {DOC1_UID: "Deprecated", "1.2.250.1.999.1.20": "Deprecated",
+                      "1.2.250.1.999.1.21": "Deprecated", "1.2.250.1.999.1.22": "Approved", DOC2_UID: "Approved"}
+
+
+def test_two_concurrent_replacements_of_one_document_cannot_both_succeed(gateway):
+    assert register(gateway, f.valid_submission()).status == "Success"
+    [original] = by_unique_id(gateway, DOC1_UID)
+    subs = [_replacement(original.entry_uuid, unique_id=f"1.2.250.1.999.1.{30 + i}") for i in range(4)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda s: register(gateway, s), subs))
+
+    assert sorted(r.status for r in responses) == ["Failure"] * 3 + ["Success"]
+    for r in responses:
+        if r.status == "Failure":
+            assert r.error_codes == ["XDSRegistryDeprecatedDocumentError"]
+    rplc = associations_of(gateway, original.entry_uuid, as_source=False, types=[AssociationType.REPLACE.value])
+    assert len(rplc) == 1
+    approved = [uid for i in range(4) for d in by_unique_id(gateway, f"1.2.250.1.999.1.{30 + i}")
+                if (uid := d.unique_id) and d.availability_status is AvailabilityStatus.APPROVED]
+    assert len(approved) == 1
+
+
+def test_reader_and_validation_findings_are_reported_together(gateway):
+    from lxml import etree
+
+    request = submit_objects_request(f.valid_submission(doc2={"patient_id": None}))
+    doc1 = request.find(".//{*}ExtrinsicObject[@id='Document01']")
+    bogus = etree.SubElement(doc1, "{urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0}Classification",
+                             classificationScheme="urn:uuid:00000000-0000-4000-8000-000000000001",
+                             classifiedObject="Document01", nodeRepresentation="x", id="cl-bogus")
+    doc1.insert(doc1.index(doc1.find("{*}ExternalIdentifier")), bogus)
+
+    response = post(gateway.registry_url, ITI42, request)
+
+    assert response.status == "Failure"
+    located = {(e["errorCode"], e.get("location")) for e in response.errors}
+    assert ("XDSRegistryMetadataError", f.DOC1_ID) in located  # the reader's: unknown classification
+    assert ("XDSRegistryMetadataError", f.DOC2_ID) in located  # validation's: patientId missing
+    assert gateway.stored_total() == 0
