@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 from .config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("gateway")
@@ -83,7 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic lists its plugins at INFO on every start; nobody needs that line.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    return args.func(settings, args)
+    try:
+        return args.func(settings, args)
+    except OperationalError as exc:
+        first_line = str(exc.orig or exc).strip().splitlines()[0]
+        print(f"xds-gateway: cannot use the database {_redacted(settings.effective_database_url)}: {first_line}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,11 +9,15 @@ without the prefix, in lower case (``database_url = "…"``).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from enum import Enum
 from pathlib import Path
 from typing import Mapping
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from .validation import PatientPolicy
 
@@ -117,6 +121,34 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[f.name] = raw
     coerced = {name: _coerce(name, raw, _TYPES[name]) for name, raw in values.items()}
     settings = replace(Settings(), **coerced)
-    if not 0 < settings.port < 65536:
-        raise ConfigError(f"{ENV_PREFIX}PORT={settings.port} is not a TCP port")
+    _check(settings)
     return settings
+
+
+_OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+")
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+#: Smallest request limit that still lets a SOAP envelope through.
+MIN_REQUEST_BYTES = 4096
+
+
+def _check(settings: Settings) -> None:
+    """Refuse values that parse but cannot work, naming the variable (a typo must not start a server)."""
+    def bad(name: str, value: object, why: str) -> ConfigError:
+        return ConfigError(f"{ENV_PREFIX}{name.upper()}={value!r} {why}")
+
+    if not 0 < settings.port < 65536:
+        raise bad("port", settings.port, "is not a TCP port (1 to 65535)")
+    if settings.threads < 1:
+        raise bad("threads", settings.threads, "must be at least 1")
+    if settings.max_request_bytes < MIN_REQUEST_BYTES:
+        raise bad("max_request_bytes", settings.max_request_bytes, f"must be at least {MIN_REQUEST_BYTES}")
+    if settings.log_level.upper() not in _LOG_LEVELS:
+        raise bad("log_level", settings.log_level, f"is not a log level (one of: {', '.join(_LOG_LEVELS)})")
+    if not (_OID.fullmatch(settings.repository_unique_id) and len(settings.repository_unique_id) <= 64):
+        raise bad("repository_unique_id", settings.repository_unique_id, "is not an OID of at most 64 characters")
+    if settings.database_url:
+        try:
+            make_url(settings.database_url)
+        except ArgumentError:
+            raise bad("database_url", settings.database_url,
+                      "is not a database URL (e.g. postgresql+psycopg://user@host:5432/db)") from None

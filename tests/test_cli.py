@@ -80,3 +80,13 @@ def test_serve_migrates_an_empty_database_and_registers_over_http(clean_env, tmp
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_an_unreachable_database_is_reported_in_one_line(clean_env):
+    clean_env["XDSGW_DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+
+    result = run("db", "upgrade", env=clean_env)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("xds-gateway: cannot use the database postgresql+psycopg://nobody@127.0.0.1:1/none:")
+    assert "Traceback" not in result.stderr

@@ -34,6 +34,11 @@ def test_environment_variables_override_the_toml_file(tmp_path):
 @pytest.mark.parametrize("environ, message", [
     ({"XDSGW_PORT": "eighty"}, "XDSGW_PORT='eighty' is not a valid value"),
     ({"XDSGW_PORT": "70000"}, "XDSGW_PORT=70000 is not a TCP port"),
+    ({"XDSGW_THREADS": "0"}, "XDSGW_THREADS=0 must be at least 1"),
+    ({"XDSGW_MAX_REQUEST_BYTES": "10"}, "XDSGW_MAX_REQUEST_BYTES=10 must be at least 4096"),
+    ({"XDSGW_LOG_LEVEL": "LOUD"}, "XDSGW_LOG_LEVEL='LOUD' is not a log level"),
+    ({"XDSGW_REPOSITORY_UNIQUE_ID": "my-repo"}, "XDSGW_REPOSITORY_UNIQUE_ID='my-repo' is not an OID"),
+    ({"XDSGW_DATABASE_URL": "garbage"}, "XDSGW_DATABASE_URL='garbage' is not a database URL"),
     ({"XDSGW_PROFILE": "us"}, "(one of: ihe, ci-sis)"),
     ({"XDSGW_MAX_REQUEST_BYTES": "-1"}, "XDSGW_MAX_REQUEST_BYTES='-1' is not a valid value"),
     ({"XDSGW_CONFIG": "/nonexistent/gateway.toml"}, "cannot read /nonexistent/gateway.toml"),
