@@ -21,9 +21,11 @@ catches whatever the scan could not decide, e.g. an exotic encoding).
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
-__all__ = ["XmlRejected", "parse_xml"]
+__all__ = ["XmlRejected", "parse_xml", "xml_safe_text"]
 
 # How many bytes of the document the prolog scan decodes at first.  A prolog
 # (XML declaration, comments, processing instructions) longer than this is
@@ -39,6 +41,28 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xfe\xff", "utf-16-be"),
     (b"\xff\xfe", "utf-16-le"),
 )
+
+
+# Characters XML 1.0 cannot carry, not even as character references
+# (XML 1.0 §2.2, production [2] Char): C0 controls other than TAB, LF and
+# CR, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML_CHAR = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def xml_safe_text(text: str) -> str:
+    """Return ``text`` with every character XML 1.0 cannot carry escaped.
+
+    Such a character becomes a visible ``\\xNN`` (or ``\\uNNNN``) escape, as
+    Python's ``repr`` writes it, so that a message quoting client input (a
+    media type, a Content-ID) can always be serialized and still shows what
+    was received.  Every other character is kept as is.
+    """
+    return _NOT_XML_CHAR.sub(_escape_char, text)
 
 
 class XmlRejected(Exception):

@@ -1,8 +1,9 @@
 """Tests for gateway.safexml: DTDs, entity attacks, size and syntax errors."""
 
 import pytest
+from lxml import etree
 
-from gateway.safexml import XmlRejected, parse_xml
+from gateway.safexml import XmlRejected, parse_xml, xml_safe_text
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -141,3 +142,26 @@ def test_doctype_refused_before_the_parser_runs(monkeypatch, payload):
     with pytest.raises(XmlRejected) as caught:
         parse_xml(payload)
     assert caught.value.reason == "DTDs are not accepted"
+
+
+# ------------------------------------------------------------ xml_safe_text --
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("text/\x01plain", "text/\\x01plain"),
+        ("nul\x00 esc\x1b del\x7f", "nul\\x00 esc\\x1b del\x7f"),
+        ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
+        ("\ufffe\uffff", "\\ufffe\\uffff"),
+    ],
+)
+def test_xml_safe_text_escapes_what_xml_cannot_carry(text, expected):
+    assert xml_safe_text(text) == expected
+    element = etree.Element("a")
+    element.text = xml_safe_text(text)  # would raise ValueError unescaped
+    assert etree.fromstring(etree.tostring(element)).text == expected
+
+
+def test_xml_safe_text_keeps_every_xml_character():
+    text = "tab\t lf\n cr\r é \u20ac \ud7ff \ue000 \ufffd \U0001f600 \U0010ffff \x85"
+    assert xml_safe_text(text) == text

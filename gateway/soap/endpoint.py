@@ -8,6 +8,11 @@ in a response envelope.  ITI TF-2 §V.3.2 asks a receiver to answer in
 kind, so an MTOM request (or a handler that returns attachments) gets an
 MTOM response and a plain request a plain ``application/soap+xml`` one.
 
+Whatever goes wrong while a POST is handled, the client gets a SOAP fault,
+never an HTML error page: :class:`SoapFault` as raised, and any other
+exception (from reading, parsing, dispatching or building the answer) as a
+generic ``env:Receiver`` fault, the stack trace going to the server log.
+
 ``GET ...?wsdl`` serves the endpoint's WSDL with its ``soap12:address``
 pointing at the URL the client used, so that generated clients talk back
 to the host name and port they reached us through.
@@ -85,12 +90,26 @@ def _fault_response(fault: SoapFault, relates_to: str | None = None) -> flask.Re
     if fault.code == "Receiver":
         log.warning("SOAP fault %s: %s", fault.code, fault.reason)
     else:
-        log.info("SOAP fault %s (%s): %s", fault.code, fault.subcode, fault.reason)
+        log.info("SOAP fault %s (%s, %s): %s", fault.code, fault.subcode, fault.subsubcode, fault.reason)
     return flask.Response(
         build_soap_fault(fault, relates_to),
         status=fault.http_status,
-        content_type=_SOAP_CONTENT_TYPE,
+        content_type=fault.content_type,
     )
+
+
+def _internal_error() -> SoapFault:
+    # The client gets a generic Receiver fault; the details, which may
+    # include patient data or internals, stay in the server log.
+    return SoapFault("Receiver", "internal error, see server log")
+
+
+@dataclass
+class _Exchange:
+    """What is known about the request being handled, for the error path."""
+
+    action: str | None = None
+    message_id: str | None = None
 
 
 def _rewrite_wsdl(wsdl: bytes, endpoint_url: str) -> bytes:
@@ -143,28 +162,39 @@ def soap_blueprint(
             body = xml
         return flask.Response(body, status=200, content_type=content_type)
 
-    def post() -> flask.Response:
-        max_bytes = max_bytes_getter()
+    def handle(exchange: _Exchange) -> flask.Response:
+        """Answer the request, SoapFaults included; other exceptions propagate."""
         try:
-            data = _read_body(max_bytes)
-        except _TooLarge:
-            return _fault_response(SoapFault("Sender", f"request larger than {max_bytes} bytes", http_status=413))
-        try:
+            max_bytes = max_bytes_getter()
+            try:
+                data = _read_body(max_bytes)
+            except _TooLarge:
+                raise SoapFault("Sender", f"request larger than {max_bytes} bytes", http_status=413) from None
             soap_request = parse_soap_request(flask.request.headers.get("Content-Type", ""), data, max_bytes=max_bytes)
-        except SoapFault as fault:
-            return _fault_response(fault)
-        try:
+            exchange.action, exchange.message_id = soap_request.action, soap_request.message_id
             return dispatch(soap_request)
         except SoapFault as fault:
-            return _fault_response(fault, soap_request.message_id)
+            # The parser sets relates_to once it has seen the MessageID; for
+            # faults raised after parsing (unknown action, handler) it is the
+            # parsed request's.
+            if fault.relates_to is None:
+                fault.relates_to = exchange.message_id
+            exchange.message_id = fault.relates_to
+            return _fault_response(fault)
+
+    def post() -> flask.Response:
+        exchange = _Exchange()
+        try:
+            return handle(exchange)
         except Exception:
-            # The client gets a generic Receiver fault; the details, which may
-            # include patient data or internals, stay in the server log.
+            # Anything at all, building the fault response included: the
+            # client must get a SOAP fault, not the framework's HTML page.
             log.exception(
-                "unexpected error while handling %s (MessageID %s)", soap_request.action, soap_request.message_id
+                "unexpected error while handling a SOAP request (action %s, MessageID %s)",
+                exchange.action,
+                exchange.message_id,
             )
-            fault = SoapFault("Receiver", "internal error, see server log")
-            return _fault_response(fault, soap_request.message_id)
+            return _fault_response(_internal_error(), exchange.message_id)
 
     def get() -> flask.Response:
         if not any(key.lower() == "wsdl" for key in flask.request.args):

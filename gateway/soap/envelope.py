@@ -10,9 +10,14 @@ This module turns request bytes into a :class:`SoapRequest` (or raises a
 
 * SOAP 1.2 Part 1 §5 (envelope structure), §5.2.3 (mustUnderstand),
   §5.4 (Fault), §5.4.7 (VersionMismatch + Upgrade), §5.4.8 (MustUnderstand
-  + NotUnderstood);
+  + NotUnderstood), Appendix A (a SOAP 1.1 request gets a SOAP 1.1
+  VersionMismatch fault);
 * SOAP 1.2 Part 2 §7.5.1.2 (HTTP status of faults, Table 20);
 * WS-Addressing 1.0 SOAP Binding §6 (addressing faults and their details).
+
+Every transaction here is synchronous: the reply (and any fault) goes back
+on the HTTP response, so ``wsa:ReplyTo`` and ``wsa:FaultTo`` may only be
+the anonymous address (``wsa:FaultTo`` may also be ``none``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..safexml import XmlRejected, parse_xml
+from ..safexml import XmlRejected, parse_xml, xml_safe_text
 from .mtom import (
     SOAP12_MEDIA_TYPE,
     XOP_MEDIA_TYPE,
@@ -39,7 +44,9 @@ from .namespaces import (
     SOAP11,
     SOAP12,
     WSA,
+    WSA_ANONYMOUS,
     WSA_FAULT_ACTION,
+    WSA_NONE,
     WSA_SOAP_FAULT_ACTION,
     WSSE,
 )
@@ -54,6 +61,12 @@ __all__ = [
 ]
 
 FAULT_CODES = frozenset({"VersionMismatch", "MustUnderstand", "DataEncodingUnknown", "Sender", "Receiver"})
+
+# Media types of fault responses: the SOAP 1.2 HTTP binding's, and that of
+# the SOAP 1.1 HTTP binding (SOAP 1.1 §6, status 500 per §6.2) for the SOAP
+# 1.1 VersionMismatch.
+SOAP12_CONTENT_TYPE = "application/soap+xml; charset=UTF-8"
+SOAP11_CONTENT_TYPE = "text/xml; charset=UTF-8"
 
 _NSMAP = {"env": SOAP12, "wsa": WSA}
 _MUST_UNDERSTAND = f"{{{SOAP12}}}mustUnderstand"
@@ -97,12 +110,20 @@ class SoapFault(Exception):
     (rendered as ``wsa:ProblemAction/wsa:Action``), for
     ``wsa:MessageAddressingHeaderRequired`` and ``wsa:InvalidAddressingHeader``
     the QName of the header (``wsa:ProblemHeaderQName``); otherwise it is
-    wrapped in a gateway element.
+    wrapped in a gateway element.  ``reason`` and ``detail`` may quote
+    client input: the builder escapes what XML cannot carry.
 
-    Keyword-only extras: ``http_status`` overrides the status derived from
-    the code (415 for an unsupported media type, 413 for an oversized
-    request); ``not_understood`` lists (namespace, local name) of header
-    blocks for the ``env:NotUnderstood`` headers of a MustUnderstand fault.
+    Keyword-only extras: ``subsubcode`` refines the subcode (WS-Addressing
+    SOAP Binding §6.4.1.x, e.g. ``wsa:OnlyAnonymousAddressSupported`` under
+    ``wsa:InvalidAddressingHeader``); ``http_status`` overrides the status
+    derived from the code (415 for an unsupported media type, 413 for an
+    oversized request); ``not_understood`` lists (namespace, local name) of
+    header blocks for the ``env:NotUnderstood`` headers of a MustUnderstand
+    fault; ``soap11`` asks for a SOAP 1.1 fault envelope (only for the
+    VersionMismatch answering a SOAP 1.1 request, SOAP 1.2 Part 1 App. A);
+    ``relates_to`` is the MessageID of the request, when known, for the
+    fault's ``wsa:RelatesTo`` (:func:`parse_soap_request` sets it on the
+    faults it raises once it has found the MessageID).
     """
 
     def __init__(
@@ -112,17 +133,27 @@ class SoapFault(Exception):
         subcode: tuple[str, str] | None = None,
         detail: str | None = None,
         *,
+        subsubcode: tuple[str, str] | None = None,
         http_status: int | None = None,
         not_understood: list[tuple[str, str]] | None = None,
+        soap11: bool = False,
+        relates_to: str | None = None,
     ) -> None:
         if code not in FAULT_CODES:
             raise ValueError(f"not a SOAP 1.2 fault code: {code!r}")
+        if subsubcode is not None and subcode is None:
+            raise ValueError("a fault subsubcode needs a subcode")
+        if soap11 and code != "VersionMismatch":
+            raise ValueError("only the VersionMismatch fault is sent as a SOAP 1.1 envelope")
         super().__init__(reason)
         self.code = code
         self.reason = reason
         self.subcode = subcode
+        self.subsubcode = subsubcode
         self.detail = detail
         self.not_understood = list(not_understood or [])
+        self.soap11 = soap11
+        self.relates_to = relates_to
         self._http_status = http_status
 
     @property
@@ -136,8 +167,16 @@ class SoapFault(Exception):
             return self._http_status
         return 400 if self.code == "Sender" else 500
 
+    @property
+    def content_type(self) -> str:
+        """Content-Type of the fault response: SOAP 1.2's, or SOAP 1.1's."""
+        return SOAP11_CONTENT_TYPE if self.soap11 else SOAP12_CONTENT_TYPE
+
     def __repr__(self) -> str:
-        return f"SoapFault({self.code!r}, {self.reason!r}, subcode={self.subcode!r})"
+        return (
+            f"SoapFault({self.code!r}, {self.reason!r}, subcode={self.subcode!r}, "
+            f"subsubcode={self.subsubcode!r})"
+        )
 
 
 def new_message_id() -> str:
@@ -169,10 +208,13 @@ def _elements(parent: etree._Element) -> list[etree._Element]:
 def _check_envelope_structure(envelope: etree._Element) -> tuple[etree._Element | None, etree._Element]:
     """Return (Header or None, Body), enforcing SOAP 1.2 Part 1 §5.1."""
     if envelope.tag == f"{{{SOAP11}}}Envelope":
+        # SOAP 1.2 Part 1 Appendix A: answered with a SOAP 1.1 fault, which a
+        # SOAP 1.1 client understands, carrying the env:Upgrade header.
         raise SoapFault(
             "VersionMismatch",
             "SOAP 1.1 envelopes are not supported; this endpoint speaks SOAP 1.2 "
             f"({SOAP12})",
+            soap11=True,
         )
     if envelope.tag != f"{{{SOAP12}}}Envelope":
         raise _sender(f"the document element is {envelope.tag}, not a SOAP 1.2 Envelope")
@@ -240,6 +282,7 @@ def _addressing_headers(header: etree._Element | None) -> dict[str, etree._Eleme
                 f"the header wsa:{qname.localname} occurs more than once",
                 (WSA, "InvalidAddressingHeader"),
                 f"wsa:{qname.localname}",
+                subsubcode=(WSA, "InvalidCardinality"),  # §6.4.1.3
             )
         found.setdefault(qname.localname, block)
     return found
@@ -271,19 +314,50 @@ def _optional_text(headers: dict[str, etree._Element], name: str) -> str | None:
     return (block.text or "").strip() or None
 
 
-def _reply_to(headers: dict[str, etree._Element]) -> str | None:
-    block = headers.get("ReplyTo")
+def _message_id_of(header: etree._Element | None) -> str | None:
+    """The request's wsa:MessageID, if it has exactly one that is usable.
+
+    Looked up before the other checks so that the faults they raise can
+    carry ``wsa:RelatesTo``; a missing, empty, structured or repeated
+    MessageID gives None (repeated: there is no telling which one to use).
+    """
+    if header is None:
+        return None
+    found = [block for block in _elements(header) if block.tag == f"{{{WSA}}}MessageID"]
+    if len(found) != 1 or len(found[0]):
+        return None
+    return (found[0].text or "").strip() or None
+
+
+def _response_endpoint(headers: dict[str, etree._Element], name: str, *, none_allowed: bool) -> str | None:
+    """Check the address of wsa:ReplyTo or wsa:FaultTo; return it (None if absent).
+
+    The transactions are synchronous: the answer goes back on the HTTP
+    response, i.e. to the anonymous address (WS-Addressing 1.0 SOAP Binding
+    §5); an absent header means anonymous (Core §3.2).  Any other
+    address gets the fault of SOAP Binding §6.4.1.7.
+    """
+    block = headers.get(name)
     if block is None:
         return None
     address = block.find(f"{{{WSA}}}Address")
     value = (address.text or "").strip() if address is not None else ""
     if not value:
         raise _sender(
-            "wsa:ReplyTo must contain a wsa:Address",
+            f"wsa:{name} must contain a wsa:Address",
             (WSA, "InvalidAddressingHeader"),
-            "wsa:ReplyTo",
+            f"wsa:{name}",
+            subsubcode=(WSA, "MissingAddressInEPR"),  # §6.4.1.4
         )
-    return value
+    if value == WSA_ANONYMOUS or (none_allowed and value == WSA_NONE):
+        return value
+    raise _sender(
+        f"Only anonymous address supported: this endpoint answers synchronously, on the HTTP "
+        f"response, so wsa:{name} must be absent or {WSA_ANONYMOUS}, not {value}",
+        (WSA, "InvalidAddressingHeader"),
+        f"wsa:{name}",
+        subsubcode=(WSA, "OnlyAnonymousAddressSupported"),
+    )
 
 
 def _split_transport(content_type: str, body: bytes) -> tuple[bytes, dict[str, MimePart], bool, bool]:
@@ -304,7 +378,12 @@ def _split_transport(content_type: str, body: bytes) -> tuple[bytes, dict[str, M
             raise _sender(f"malformed MTOM message: {error.reason}") from None
         root_type, _ = parse_content_type(root.content_type)
         if root_type != XOP_MEDIA_TYPE:
-            raise _unsupported_media(f"{root_type or 'none'} for the MTOM root part (XOP 1.0 wants {XOP_MEDIA_TYPE})")
+            # The request's own media type is supported: this is a malformed
+            # XOP package (XOP 1.0 §4.1: the root part is application/xop+xml).
+            raise _sender(
+                f"malformed MTOM message: the root part is {root_type or 'untyped'}, "
+                f"XOP 1.0 wants {XOP_MEDIA_TYPE}"
+            )
         return root.data, attachments, True, False
     raise _unsupported_media(media_type or "(no Content-Type)")
 
@@ -315,8 +394,10 @@ def parse_soap_request(content_type: str, body: bytes, *, max_bytes: int) -> Soa
     Checks, in SOAP processing order: size, media type, well-formed XML
     without DTD, envelope version and structure, mustUnderstand headers,
     then the WS-Addressing headers ITI TF-2 §V.3.2 requires (wsa:Action
-    and, the transactions being request-response, wsa:MessageID).  Raises
-    :class:`SoapFault` on the first problem found.
+    and, the transactions being request-response, wsa:MessageID) and the
+    response endpoints (anonymous only).  Raises :class:`SoapFault` on the
+    first problem found; once the envelope structure is known good, the
+    fault's ``relates_to`` is the request's MessageID (when it has one).
     """
     if len(body) > max_bytes:
         raise _sender(f"request larger than {max_bytes} bytes", http_status=413)
@@ -329,13 +410,33 @@ def parse_soap_request(content_type: str, body: bytes, *, max_bytes: int) -> Soa
         raise _unsupported_media("text/xml (the SOAP 1.2 media type is application/soap+xml)")
 
     header, body_element = _check_envelope_structure(envelope)
+    # From here on the MessageID is known (if the request has a usable one):
+    # every fault raised below answers it with wsa:RelatesTo.
+    message_id = _message_id_of(header)
+    try:
+        return _check_request(envelope, header, body_element, attachments, mtom)
+    except SoapFault as fault:
+        if fault.relates_to is None:
+            fault.relates_to = message_id
+        raise
+
+
+def _check_request(
+    envelope: etree._Element,
+    header: etree._Element | None,
+    body_element: etree._Element,
+    attachments: dict[str, MimePart],
+    mtom: bool,
+) -> SoapRequest:
+    """The checks of :func:`parse_soap_request` after the envelope structure."""
     _check_must_understand(header)
 
     wsa_headers = _addressing_headers(header)
     action = _required_text(wsa_headers, "Action", "it selects the IHE transaction")
     message_id = _required_text(wsa_headers, "MessageID", "ITI request-response messages must carry one")
     to = _optional_text(wsa_headers, "To")
-    reply_to = _reply_to(wsa_headers)
+    reply_to = _response_endpoint(wsa_headers, "ReplyTo", none_allowed=False)
+    _response_endpoint(wsa_headers, "FaultTo", none_allowed=True)
 
     payload = _elements(body_element)
     if not payload:
@@ -415,15 +516,53 @@ def _qname_text(element: etree._Element, namespace: str, local: str) -> str:
 def _fault_detail(fault: SoapFault, fault_element: etree._Element) -> None:
     if fault.detail is None:
         return
+    text = xml_safe_text(fault.detail)
     detail = _sub(fault_element, SOAP12, "Detail")
     subcode = fault.subcode or ("", "")
     if subcode == (WSA, "ActionNotSupported"):
         problem = _sub(detail, WSA, "ProblemAction")
-        _sub(problem, WSA, "Action", fault.detail)
+        _sub(problem, WSA, "Action", text)
     elif subcode in ((WSA, "MessageAddressingHeaderRequired"), (WSA, "InvalidAddressingHeader")):
-        _sub(detail, WSA, "ProblemHeaderQName", fault.detail)
+        _sub(detail, WSA, "ProblemHeaderQName", text)
     else:
-        etree.SubElement(detail, f"{{{GATEWAY}}}Message", nsmap={"gw": GATEWAY}).text = fault.detail
+        etree.SubElement(detail, f"{{{GATEWAY}}}Message", nsmap={"gw": GATEWAY}).text = text
+
+
+def _fault_subcodes(fault: SoapFault, code: etree._Element) -> None:
+    """env:Subcode, nested once more for a subsubcode (SOAP 1.2 Part 1 §5.4.1.3)."""
+    parent = code
+    for pair in (fault.subcode, fault.subsubcode):
+        if pair is None:
+            break
+        namespace, local = pair
+        subcode = _sub(parent, SOAP12, "Subcode")
+        if namespace in (SOAP12, WSA):
+            value = _sub(subcode, SOAP12, "Value")
+        else:
+            # A QName value needs its prefix declared in scope (§5.4.1.3).
+            value = etree.SubElement(subcode, f"{{{SOAP12}}}Value", nsmap={"sc": namespace})
+        value.text = _qname_text(value, namespace, local)
+        parent = subcode
+
+
+def _build_soap11_version_mismatch(fault: SoapFault) -> bytes:
+    """The SOAP 1.1 fault of SOAP 1.2 Part 1 Appendix A.
+
+    A SOAP 1.1 envelope whose faultcode is ``VersionMismatch`` (SOAP 1.1
+    §4.4.1), with the SOAP 1.2 ``Upgrade`` header block naming the
+    envelope this node supports (§5.4.7).  No WS-Addressing headers: the
+    request was not parsed as a SOAP 1.2 message.
+    """
+    envelope = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soapenv": SOAP11})
+    header = _sub(envelope, SOAP11, "Header")
+    upgrade = etree.SubElement(header, f"{{{SOAP12}}}Upgrade", nsmap={"env": SOAP12})
+    _sub(upgrade, SOAP12, "SupportedEnvelope", qname="env:Envelope")
+    body = _sub(envelope, SOAP11, "Body")
+    fault_element = _sub(body, SOAP11, "Fault")
+    # SOAP 1.1 §4.4: faultcode and faultstring are unqualified elements.
+    etree.SubElement(fault_element, "faultcode").text = "soapenv:VersionMismatch"
+    etree.SubElement(fault_element, "faultstring").text = xml_safe_text(fault.reason)
+    return _serialize(envelope)
 
 
 def build_soap_fault(fault: SoapFault, relates_to: str | None = None) -> bytes:
@@ -432,13 +571,22 @@ def build_soap_fault(fault: SoapFault, relates_to: str | None = None) -> bytes:
     The ``wsa:Action`` is ``.../addressing/fault`` for the faults that the
     WS-Addressing SOAP Binding defines (§6, recognised by a wsa: subcode)
     and ``.../addressing/soap/fault`` for every other SOAP fault.
+    ``wsa:RelatesTo`` is ``relates_to``, or else ``fault.relates_to``.
     VersionMismatch faults carry an ``env:Upgrade`` header (§5.4.7) and
     MustUnderstand faults one ``env:NotUnderstood`` header per block
-    (§5.4.8).
+    (§5.4.8).  A fault with ``soap11`` set is a SOAP 1.1 envelope instead
+    (Appendix A); send it with ``fault.content_type``.
+
+    Reason and detail texts go through :func:`xml_safe_text`: they may
+    quote client input, and a character XML cannot carry must not turn a
+    fault into a crash.
     """
+    if fault.soap11:
+        return _build_soap11_version_mismatch(fault)
+    relates_to = relates_to if relates_to is not None else fault.relates_to
     is_wsa_fault = fault.subcode is not None and fault.subcode[0] == WSA
     action = WSA_FAULT_ACTION if is_wsa_fault else WSA_SOAP_FAULT_ACTION
-    envelope, header, body = _new_envelope(action, relates_to)
+    envelope, header, body = _new_envelope(action, xml_safe_text(relates_to) if relates_to else None)
 
     if fault.code == "VersionMismatch":
         upgrade = _sub(header, SOAP12, "Upgrade")
@@ -450,16 +598,8 @@ def build_soap_fault(fault: SoapFault, relates_to: str | None = None) -> bytes:
     fault_element = _sub(body, SOAP12, "Fault")
     code = _sub(fault_element, SOAP12, "Code")
     _sub(code, SOAP12, "Value", f"env:{fault.code}")
-    if fault.subcode is not None:
-        namespace, local = fault.subcode
-        subcode = _sub(code, SOAP12, "Subcode")
-        if namespace in (SOAP12, WSA):
-            value = _sub(subcode, SOAP12, "Value")
-        else:
-            # A QName value needs its prefix declared in scope (§5.4.1.3).
-            value = etree.SubElement(subcode, f"{{{SOAP12}}}Value", nsmap={"sc": namespace})
-        value.text = _qname_text(value, namespace, local)
+    _fault_subcodes(fault, code)
     reason = _sub(fault_element, SOAP12, "Reason")
-    _sub(reason, SOAP12, "Text", fault.reason, **{"{http://www.w3.org/XML/1998/namespace}lang": "en"})
+    _sub(reason, SOAP12, "Text", xml_safe_text(fault.reason), **{"{http://www.w3.org/XML/1998/namespace}lang": "en"})
     _fault_detail(fault, fault_element)
     return _serialize(envelope)

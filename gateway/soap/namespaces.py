@@ -3,6 +3,10 @@
 Kept in one place so that the envelope builder, the MTOM code, the WSDL
 files and the tests agree on the exact strings (a one-character typo in a
 namespace URI silently turns an element into a different one).
+
+Only transport namespaces live here: the SOAP layer does not know the
+payloads it carries.  The ebXML RegRep and IHE XDS.b namespaces are in
+:mod:`gateway.ebxml.namespaces`.
 """
 
 # SOAP 1.2 Part 1, §5: the envelope namespace.
@@ -17,7 +21,11 @@ ROLE_ULTIMATE_RECEIVER = SOAP12 + "/role/ultimateReceiver"
 
 # WS-Addressing 1.0 Core / SOAP Binding.
 WSA = "http://www.w3.org/2005/08/addressing"
+# WS-Addressing 1.0 Core §2.1: the predefined addresses.  "anonymous" asks
+# for the reply on the back-channel (here, the HTTP response); "none" for no
+# message at all.
 WSA_ANONYMOUS = WSA + "/anonymous"
+WSA_NONE = WSA + "/none"
 # WS-Addressing 1.0 SOAP Binding §6: [action] of the faults that binding
 # defines (wsa:ActionNotSupported, wsa:MessageAddressingHeaderRequired, ...).
 WSA_FAULT_ACTION = WSA + "/fault"
@@ -38,13 +46,6 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 WSDL_SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
 XSD = "http://www.w3.org/2001/XMLSchema"
-
-# IHE XDS.b and the OASIS ebXML RegRep 3.0 namespaces named in the WSDLs.
-XDSB = "urn:ihe:iti:xds-b:2007"
-RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
-RS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
-LCM = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
-QUERY = "urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0"
 
 # Namespace of the gateway's own fault detail element (env:Detail content
 # that no other specification defines).

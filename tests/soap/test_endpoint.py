@@ -9,6 +9,8 @@ import flask
 import pytest
 from lxml import etree
 
+from gateway.soap import endpoint as endpoint_module
+from gateway.soap import envelope as envelope_module
 from gateway.soap.endpoint import Operation, soap_blueprint
 from gateway.soap.mtom import parse_content_type, parse_multipart_related
 from gateway.soap.namespaces import SOAP11, SOAP12, WSA, WSDL_SOAP12
@@ -139,11 +141,202 @@ def test_missing_action(client):
     assert "wsa:Action" in reason
 
 
-def test_soap11_envelope(client):
-    response = client.post(PATH, data=envelope(soap_ns=SOAP11), content_type="text/xml; charset=UTF-8")
+def _relates_to(response) -> str | None:
+    return etree.fromstring(response.data).findtext("env:Header/wsa:RelatesTo", namespaces=NS)
+
+
+def _subsubcode(response) -> tuple[str, str]:
+    value = etree.fromstring(response.data).find(
+        "env:Body/env:Fault/env:Code/env:Subcode/env:Subcode/env:Value", NS
+    )
+    prefix, _, local = value.text.strip().partition(":")
+    return value.nsmap[prefix], local
+
+
+@pytest.mark.parametrize("content_type", ["text/xml; charset=UTF-8", SOAP_CT])
+def test_soap11_envelope_gets_soap11_version_mismatch(client, content_type):
+    """SOAP 1.2 Part 1 §5.4.7 and Appendix A: a SOAP 1.1 fault with the Upgrade header."""
+    response = client.post(PATH, data=envelope(soap_ns=SOAP11), content_type=content_type)
     assert response.status_code == 500
-    code, subcode, _ = _fault(response)
-    assert (code, subcode) == ((SOAP12, "VersionMismatch"), None)
+    assert response.headers["Content-Type"] == "text/xml; charset=UTF-8"
+    root = etree.fromstring(response.data)
+    assert root.tag == f"{{{SOAP11}}}Envelope"
+    ns = {"soapenv": SOAP11, "env": SOAP12}
+    [supported] = root.findall("soapenv:Header/env:Upgrade/env:SupportedEnvelope", ns)
+    prefix, _, local = supported.get("qname").partition(":")
+    assert (supported.nsmap[prefix], local) == (SOAP12, "Envelope")
+    fault = root.find("soapenv:Body/soapenv:Fault", ns)
+    assert [child.tag for child in fault] == ["faultcode", "faultstring"]
+    prefix, _, local = fault.findtext("faultcode").partition(":")
+    assert (fault.nsmap[prefix], local) == (SOAP11, "VersionMismatch")
+    assert fault.findtext("faultstring").startswith("SOAP 1.1 envelopes are not supported")
+    # Nothing of SOAP 1.2 in the answer but the Upgrade block.
+    assert root.find(f".//{{{SOAP12}}}Fault") is None
+    assert root.find(f".//{{{WSA}}}Action") is None
+
+
+# ------------------------------------------------- robustness (review #1) --
+
+def _mtom_with_root_type(root_type: bytes) -> tuple[str, bytes]:
+    content_type, raw = mtom_request(envelope(), [])
+    return content_type, raw.replace(
+        b'Content-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"',
+        b"Content-Type: " + root_type,
+    )
+
+
+def test_mtom_root_part_type_with_control_character(client):
+    content_type, raw = _mtom_with_root_type(b"text/\x01plain")
+    response = client.post(PATH, data=raw, content_type=content_type)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/soap+xml; charset=UTF-8"
+    assert _fault(response) == (
+        (SOAP12, "Sender"),
+        None,
+        "malformed MTOM message: the root part is text/\\x01plain, XOP 1.0 wants application/xop+xml",
+    )
+
+
+def test_mtom_root_part_of_wrong_type_is_malformed_package(client):
+    # The request's media type (multipart/related, type application/xop+xml)
+    # is supported: a root part of another type is a bad package, not a 415.
+    content_type, raw = _mtom_with_root_type(b"text/plain")
+    response = client.post(PATH, data=raw, content_type=content_type)
+    assert response.status_code == 400
+    assert _fault(response)[:2] == ((SOAP12, "Sender"), None)
+
+
+def test_mtom_duplicate_content_id_with_control_character(client):
+    content_type, raw = mtom_request(envelope(), [("a\x00\x01b@client", b"1"), ("a\x00\x01b@client", b"2")])
+    response = client.post(PATH, data=raw, content_type=content_type)
+    assert response.status_code == 400
+    assert _fault(response) == (
+        (SOAP12, "Sender"),
+        None,
+        "malformed MTOM message: duplicate Content-ID <a\\x00\\x01b@client>",
+    )
+
+
+def _broken(*args, **kwargs):
+    raise RuntimeError(SECRET)
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "relates_to"),
+    [
+        (endpoint_module, "_read_body", None),
+        (endpoint_module, "parse_soap_request", None),
+        (endpoint_module, "build_soap_response", MESSAGE_ID),
+        (endpoint_module, "build_multipart_related", MESSAGE_ID),
+    ],
+)
+def test_any_exception_is_generic_receiver_fault(client, caplog, monkeypatch, module, name, relates_to):
+    monkeypatch.setattr(module, name, _broken)
+    content_type, raw = mtom_request(envelope(), [])
+    with caplog.at_level(logging.ERROR, logger="gateway.soap.endpoint"):
+        response = client.post(PATH, data=raw, content_type=content_type)
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "application/soap+xml; charset=UTF-8"
+    assert _fault(response) == ((SOAP12, "Receiver"), None, "internal error, see server log")
+    assert SECRET.encode() not in response.data
+    assert _relates_to(response) == relates_to
+    assert any(record.exc_info and SECRET in str(record.exc_info[1]) for record in caplog.records)
+
+
+def test_exception_while_building_a_fault_is_generic_receiver_fault(client, caplog, monkeypatch):
+    real = envelope_module.build_soap_fault
+
+    def fails_for_sender(fault, relates_to=None):
+        if fault.code == "Sender":
+            raise RuntimeError(SECRET)
+        return real(fault, relates_to)
+
+    monkeypatch.setattr(endpoint_module, "build_soap_fault", fails_for_sender)
+    with caplog.at_level(logging.ERROR, logger="gateway.soap.endpoint"):
+        response = client.post(PATH, data=envelope(action=None), content_type=SOAP_CT)
+    assert response.status_code == 500
+    assert _fault(response) == ((SOAP12, "Receiver"), None, "internal error, see server log")
+    assert _relates_to(response) == MESSAGE_ID
+    assert any(record.exc_info and SECRET in str(record.exc_info[1]) for record in caplog.records)
+
+
+# ------------------------------------------- WS-Addressing (review #3, #4) --
+
+def _epr(name: str, address: str) -> str:
+    return f"<wsa:{name}><wsa:Address>{address}</wsa:Address></wsa:{name}>"
+
+
+@pytest.mark.parametrize(
+    "address", ["http://client.example.org/replies", "http://www.w3.org/2005/08/addressing/none"]
+)
+def test_non_anonymous_reply_to(client, address):
+    response = client.post(PATH, data=envelope(extra_headers=_epr("ReplyTo", address)), content_type=SOAP_CT)
+    assert response.status_code == 400
+    code, subcode, reason = _fault(response)
+    assert (code, subcode) == ((SOAP12, "Sender"), (WSA, "InvalidAddressingHeader"))
+    assert _subsubcode(response) == (WSA, "OnlyAnonymousAddressSupported")
+    assert reason.startswith("Only anonymous address supported")
+    root = etree.fromstring(response.data)
+    assert root.findtext("env:Header/wsa:Action", namespaces=NS) == "http://www.w3.org/2005/08/addressing/fault"
+    problem = root.find("env:Body/env:Fault/env:Detail/wsa:ProblemHeaderQName", NS)
+    prefix, _, local = problem.text.partition(":")
+    assert (problem.nsmap[prefix], local) == (WSA, "ReplyTo")
+    assert _relates_to(response) == MESSAGE_ID
+
+
+def test_non_anonymous_fault_to(client):
+    extra = _epr("FaultTo", "http://client.example.org/faults")
+    response = client.post(PATH, data=envelope(extra_headers=extra), content_type=SOAP_CT)
+    assert response.status_code == 400
+    assert _fault(response)[:2] == ((SOAP12, "Sender"), (WSA, "InvalidAddressingHeader"))
+    assert _subsubcode(response) == (WSA, "OnlyAnonymousAddressSupported")
+    root = etree.fromstring(response.data)
+    assert root.findtext("env:Body/env:Fault/env:Detail/wsa:ProblemHeaderQName", namespaces=NS) == "wsa:FaultTo"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",
+        _epr("ReplyTo", "http://www.w3.org/2005/08/addressing/anonymous"),
+        _epr("FaultTo", "http://www.w3.org/2005/08/addressing/anonymous"),
+        _epr("FaultTo", "http://www.w3.org/2005/08/addressing/none"),
+        _epr("ReplyTo", "http://www.w3.org/2005/08/addressing/anonymous")
+        + _epr("FaultTo", "http://www.w3.org/2005/08/addressing/none"),
+    ],
+)
+def test_anonymous_response_endpoints_accepted(client, extra):
+    response = client.post(PATH, data=envelope(extra_headers=extra), content_type=SOAP_CT)
+    assert response.status_code == 200
+
+
+def test_missing_action_fault_relates_to_message_id(client):
+    response = client.post(PATH, data=envelope(action=None), content_type=SOAP_CT)
+    assert response.status_code == 400
+    assert _fault(response)[:2] == ((SOAP12, "Sender"), (WSA, "MessageAddressingHeaderRequired"))
+    assert _relates_to(response) == MESSAGE_ID
+
+
+def test_must_understand_fault_relates_to_message_id(client):
+    extra = '<x:Custom xmlns:x="urn:x" env:mustUnderstand="true"/>'
+    response = client.post(PATH, data=envelope(extra_headers=extra), content_type=SOAP_CT)
+    assert response.status_code == 500
+    assert _fault(response)[:2] == ((SOAP12, "MustUnderstand"), None)
+    assert _relates_to(response) == MESSAGE_ID
+
+
+def test_empty_action_fault_relates_to_message_id(client):
+    response = client.post(PATH, data=envelope(action=" "), content_type=SOAP_CT)
+    assert response.status_code == 400
+    assert _fault(response)[:2] == ((SOAP12, "Sender"), (WSA, "InvalidAddressingHeader"))
+    assert _relates_to(response) == MESSAGE_ID
+
+
+def test_fault_without_message_id_has_no_relates_to(client):
+    response = client.post(PATH, data=envelope(message_id=None), content_type=SOAP_CT)
+    assert response.status_code == 400
+    assert _fault(response)[:2] == ((SOAP12, "Sender"), (WSA, "MessageAddressingHeaderRequired"))
+    assert _relates_to(response) is None
 
 
 def test_dtd_refused(client):

@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from gateway.soap.envelope import SoapFault, build_soap_fault, build_soap_response, parse_soap_request
-from gateway.soap.namespaces import GATEWAY, SOAP11, SOAP12, WSA, WSSE
+from gateway.soap.namespaces import GATEWAY, SOAP11, SOAP12, WSA, WSA_ANONYMOUS, WSA_NONE, WSSE
 
 from .messages import ECHO_ACTION, MESSAGE_ID, SOAP_CT, envelope, mtom_request
 
@@ -51,6 +51,50 @@ def test_reply_to_address():
 def test_reply_to_without_address():
     fault = _fault_of(SOAP_CT, envelope(extra_headers="<wsa:ReplyTo/>"))
     assert (fault.code, fault.subcode, fault.detail) == ("Sender", (WSA, "InvalidAddressingHeader"), "wsa:ReplyTo")
+    assert fault.subsubcode == (WSA, "MissingAddressInEPR")
+
+
+def _epr(name: str, address: str) -> str:
+    return f"<wsa:{name}><wsa:Address>{address}</wsa:Address></wsa:{name}>"
+
+
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [
+        ("ReplyTo", "http://client.example.org/replies"),
+        ("ReplyTo", WSA_NONE),
+        ("FaultTo", "http://client.example.org/faults"),
+        ("FaultTo", " urn:not:anonymous "),
+    ],
+)
+def test_only_anonymous_response_endpoints(name, address):
+    """WS-Addressing 1.0 SOAP Binding §6.4.1.7: the transactions are synchronous."""
+    fault = _fault_of(SOAP_CT, envelope(extra_headers=_epr(name, address)))
+    assert (fault.code, fault.subcode, fault.subsubcode, fault.detail, fault.http_status) == (
+        "Sender", (WSA, "InvalidAddressingHeader"), (WSA, "OnlyAnonymousAddressSupported"), f"wsa:{name}", 400,
+    )
+    assert fault.relates_to == MESSAGE_ID
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",
+        _epr("ReplyTo", f" {WSA_ANONYMOUS} "),
+        _epr("FaultTo", WSA_ANONYMOUS),
+        _epr("FaultTo", WSA_NONE),
+    ],
+)
+def test_anonymous_response_endpoints_accepted(extra):
+    request = parse_soap_request(SOAP_CT, envelope(extra_headers=extra), max_bytes=MAX)
+    assert request.reply_to == (WSA_ANONYMOUS if "ReplyTo" in extra else None)
+
+
+def test_fault_to_without_address():
+    fault = _fault_of(SOAP_CT, envelope(extra_headers="<wsa:FaultTo><wsa:Address/></wsa:FaultTo>"))
+    assert (fault.subcode, fault.subsubcode, fault.detail) == (
+        (WSA, "InvalidAddressingHeader"), (WSA, "MissingAddressInEPR"), "wsa:FaultTo",
+    )
 
 
 def test_mtom_request_resolves_xop_include():
@@ -101,6 +145,16 @@ def test_text_xml_soap12_envelope_is_unsupported_media():
 def test_soap11_envelope_is_version_mismatch(content_type):
     fault = _fault_of(content_type, envelope(soap_ns=SOAP11))
     assert (fault.code, fault.subcode, fault.http_status) == ("VersionMismatch", None, 500)
+    assert fault.soap11 is True
+    assert fault.content_type == "text/xml; charset=UTF-8"
+
+
+def test_mtom_root_part_of_another_type_is_malformed():
+    content_type, raw = mtom_request(envelope(), [])
+    raw = raw.replace(b"application/xop+xml; charset=UTF-8", b"text/\x01plain; charset=UTF-8", 1)
+    fault = _fault_of(content_type, raw)
+    assert (fault.code, fault.http_status) == ("Sender", 400)
+    assert fault.reason == "malformed MTOM message: the root part is text/\x01plain, XOP 1.0 wants application/xop+xml"
 
 
 def test_not_an_envelope():
@@ -173,6 +227,49 @@ def test_empty_action():
 def test_duplicate_message_id():
     fault = _fault_of(SOAP_CT, envelope(extra_headers="<wsa:MessageID>urn:uuid:2</wsa:MessageID>"))
     assert (fault.code, fault.subcode, fault.detail) == ("Sender", (WSA, "InvalidAddressingHeader"), "wsa:MessageID")
+    assert fault.subsubcode == (WSA, "InvalidCardinality")
+    assert fault.relates_to is None  # two MessageIDs: neither is the one
+
+
+# ------------------------------------------------------------ relates_to --
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        envelope(action=None),
+        envelope(action=""),
+        envelope(extra_headers='<x:Custom xmlns:x="urn:x" env:mustUnderstand="1"/>'),
+        envelope(extra_headers='<x:A xmlns:x="urn:x" env:mustUnderstand="yes"/>'),
+        envelope(extra_headers="<wsa:Action>urn:twice</wsa:Action>"),
+        envelope(body=""),
+        envelope(body="<a/><b/>"),
+    ],
+    ids=["missing-action", "empty-action", "must-understand", "bad-must-understand", "two-actions",
+         "empty-body", "two-body-elements"],
+)
+def test_faults_after_the_header_relate_to_the_message_id(raw):
+    assert _fault_of(SOAP_CT, raw).relates_to == MESSAGE_ID
+
+
+def test_mtom_fault_relates_to_the_message_id():
+    body = '<t:Echo xmlns:t="urn:test"><t:Document><xop:Include href="cid:gone"/></t:Document></t:Echo>'
+    content_type, raw = mtom_request(envelope(body=body), [])
+    assert _fault_of(content_type, raw).relates_to == MESSAGE_ID
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        envelope()[:-5],  # not well-formed: nothing is known
+        envelope(soap_ns=SOAP11),
+        envelope(message_id=None, action=None),
+        envelope(message_id="<x/>"),
+        envelope(message_id="  "),
+    ],
+    ids=["malformed", "soap11", "no-message-id", "structured-message-id", "empty-message-id"],
+)
+def test_faults_without_a_usable_message_id_relate_to_nothing(raw):
+    assert _fault_of(SOAP_CT, raw).relates_to is None
 
 
 def test_must_understand_unknown_header():
@@ -296,3 +393,85 @@ def test_fault_http_status(code, status):
 def test_unknown_fault_code_refused():
     with pytest.raises(ValueError):
         SoapFault("Client", "SOAP 1.1 code")
+
+
+def test_fault_texts_with_characters_xml_cannot_carry():
+    fault = SoapFault(
+        "Sender", "unsupported media type text/\x01plain\x00 \ud800", ("urn:gw", "X"), "detail \x02\ufffe",
+        relates_to="urn:uuid:\x03",
+    )
+    root = etree.fromstring(build_soap_fault(fault))  # used to raise ValueError
+    assert root.findtext("env:Body/env:Fault/env:Reason/env:Text", namespaces=NS) == (
+        "unsupported media type text/\\x01plain\\x00 \\ud800"
+    )
+    assert root.findtext(f"env:Body/env:Fault/env:Detail/{{{GATEWAY}}}Message", namespaces=NS) == "detail \\x02\\ufffe"
+    assert root.findtext("env:Header/wsa:RelatesTo", namespaces=NS) == "urn:uuid:\\x03"
+
+
+@pytest.mark.parametrize(
+    ("subcode", "detail", "path"),
+    [
+        ((WSA, "ActionNotSupported"), "urn:\x01", "env:Body/env:Fault/env:Detail/wsa:ProblemAction/wsa:Action"),
+        ((WSA, "InvalidAddressingHeader"), "wsa:\x01", "env:Body/env:Fault/env:Detail/wsa:ProblemHeaderQName"),
+    ],
+)
+def test_wsa_fault_details_are_made_xml_safe(subcode, detail, path):
+    root = etree.fromstring(build_soap_fault(SoapFault("Sender", "r", subcode, detail)))
+    assert root.findtext(path, namespaces=NS) == detail.replace("\x01", "\\x01")
+
+
+def test_fault_with_subsubcode():
+    fault = SoapFault(
+        "Sender", "only anonymous", (WSA, "InvalidAddressingHeader"), "wsa:ReplyTo",
+        subsubcode=(WSA, "OnlyAnonymousAddressSupported"),
+    )
+    root = etree.fromstring(build_soap_fault(fault, relates_to=MESSAGE_ID))
+    code = root.find("env:Body/env:Fault/env:Code", NS)
+    assert _qname(code.find("env:Value", NS)) == (SOAP12, "Sender")
+    subcode = code.find("env:Subcode", NS)
+    assert [child.tag for child in subcode] == [f"{{{SOAP12}}}Value", f"{{{SOAP12}}}Subcode"]
+    assert _qname(subcode.find("env:Value", NS)) == (WSA, "InvalidAddressingHeader")
+    subsubcode = subcode.find("env:Subcode", NS)
+    assert [child.tag for child in subsubcode] == [f"{{{SOAP12}}}Value"]
+    assert _qname(subsubcode.find("env:Value", NS)) == (WSA, "OnlyAnonymousAddressSupported")
+    assert _qname(root.find("env:Body/env:Fault/env:Detail/wsa:ProblemHeaderQName", NS)) == (WSA, "ReplyTo")
+    assert root.findtext("env:Header/wsa:Action", namespaces=NS) == "http://www.w3.org/2005/08/addressing/fault"
+
+
+def test_subsubcode_needs_subcode():
+    with pytest.raises(ValueError):
+        SoapFault("Sender", "x", subsubcode=(WSA, "OnlyAnonymousAddressSupported"))
+
+
+def test_fault_relates_to_defaults_to_the_faults():
+    fault = SoapFault("Sender", "x", relates_to=MESSAGE_ID)
+    root = etree.fromstring(build_soap_fault(fault))
+    assert root.findtext("env:Header/wsa:RelatesTo", namespaces=NS) == MESSAGE_ID
+    root = etree.fromstring(build_soap_fault(fault, relates_to="urn:uuid:other"))
+    assert root.findtext("env:Header/wsa:RelatesTo", namespaces=NS) == "urn:uuid:other"
+
+
+def test_soap11_version_mismatch_fault():
+    """SOAP 1.2 Part 1 Appendix A: SOAP 1.1 envelope, faultcode, Upgrade block."""
+    fault = SoapFault("VersionMismatch", "SOAP 1.1 \x01", soap11=True)
+    assert (fault.http_status, fault.content_type) == (500, "text/xml; charset=UTF-8")
+    root = etree.fromstring(build_soap_fault(fault, relates_to=MESSAGE_ID))
+    ns = {"soapenv": SOAP11, "env": SOAP12}
+    assert root.tag == f"{{{SOAP11}}}Envelope"
+    assert [child.tag for child in root] == [f"{{{SOAP11}}}Header", f"{{{SOAP11}}}Body"]
+    [block] = root.find("soapenv:Header", ns)
+    assert block.tag == f"{{{SOAP12}}}Upgrade"
+    [supported] = block
+    assert supported.tag == f"{{{SOAP12}}}SupportedEnvelope"
+    prefix, _, local = supported.get("qname").partition(":")
+    assert (supported.nsmap[prefix], local) == (SOAP12, "Envelope")
+    [fault_element] = root.find("soapenv:Body", ns)
+    assert fault_element.tag == f"{{{SOAP11}}}Fault"
+    assert fault_element.findtext("faultcode") == "soapenv:VersionMismatch"
+    assert fault_element.nsmap["soapenv"] == SOAP11
+    assert fault_element.findtext("faultstring") == "SOAP 1.1 \\x01"
+
+
+def test_soap11_only_for_version_mismatch():
+    with pytest.raises(ValueError):
+        SoapFault("Sender", "x", soap11=True)

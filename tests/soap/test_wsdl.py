@@ -5,7 +5,9 @@ import pathlib
 import pytest
 
 from gateway.safexml import parse_xml
-from gateway.soap.namespaces import LCM, QUERY, RS, WSAM, WSDL, WSDL_SOAP12, XDSB, XSD
+# The payload namespaces the WSDL types refer to are ebXML's, not the SOAP layer's.
+from gateway.ebxml.namespaces import LCM, QUERY, RS, XDSB
+from gateway.soap.namespaces import WSAM, WSDL, WSDL_SOAP12, XSD
 
 WSDL_DIR = pathlib.Path(__file__).resolve().parents[2] / "wsdl"
 
