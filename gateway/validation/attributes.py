@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from gateway.metadata.hl7v2 import CX, DTM, XCN
+from gateway.metadata.ids import normalize_id
 from gateway.metadata.model import (
     Association,
     Author,
@@ -27,6 +28,7 @@ from gateway.metadata.vocabulary import ObjectType
 
 from . import formats
 from .findings import ErrorCode, Finding, error
+from .lengths import length_problems
 
 
 def label(obj: XdsObject) -> str:
@@ -101,10 +103,14 @@ class _Reporter:
                 self.value(f"{which} authorTelecommunication", telecom.format(), formats.xtn_problems(telecom))
 
     def common(self) -> None:
-        """What every object has: its entryUUID and, optionally, its homeCommunityId."""
+        """What every object has: its entryUUID and, optionally, its homeCommunityId;
+        and the length limits of every value it carries (:mod:`.lengths`)."""
         obj: RegistryObject = self.obj
-        self.required("entryUUID", obj.entry_uuid)
+        if self.required("entryUUID", obj.entry_uuid):
+            self.value("entryUUID", obj.entry_uuid, formats.entry_uuid_problems(obj.entry_uuid))
         self.optional("homeCommunityId", obj.home_community_id, formats.home_community_id_problems)
+        for p in length_problems(obj):
+            self.problem(p)
 
 
 def check_document_entry(
@@ -221,11 +227,40 @@ def check_association(assoc: Association, code: str = ErrorCode.REGISTRY_METADAT
     """An association has both ends and one of the XDS types (ITI TF-3 §4.2.2)."""
     r = _Reporter(assoc, code)
     r.common()
-    r.required("sourceObject", assoc.source)
-    r.required("targetObject", assoc.target)
+    for name, end in (("sourceObject", assoc.source), ("targetObject", assoc.target)):
+        if r.required(name, end):
+            r.value(name, end, formats.entry_uuid_problems(end))
     if r.required("associationType", assoc.type) and assoc.association_type is None:
         r.problem(f"unknown association type '{assoc.type}'")
     return r.findings
+
+
+def check_first_version(obj: DocumentEntry | Folder, code: str = ErrorCode.REGISTRY_METADATA_ERROR) -> list[Finding]:
+    """Register Document Set-b submits first versions only (ITI TF-3 §4.2.3.2.31 logicalID,
+    §4.2.3.2.32 version; Metadata Update supplement).
+
+    The logicalID (``lid``) is absent or equal to the entryUUID, and the
+    version, when given, is 1. A later version of a DocumentEntry or Folder
+    (another lid) is submitted with Update Document Set [ITI-57].
+    """
+    r = _Reporter(obj, code)
+    if obj.logical_id is not None and normalize_id(obj.logical_id) != normalize_id(obj.entry_uuid):
+        r.problem(
+            f"logicalID '{obj.logical_id}' differs from the entryUUID '{obj.entry_uuid}'; in Register "
+            "Document Set-b the logicalID is absent or equal to the entryUUID (ITI TF-3 §4.2.3.2.31), "
+            "a new version is submitted with Update Document Set (ITI-57)"
+        )
+    if obj.version is not None and obj.version != "1":
+        r.problem(
+            f"version '{obj.version}' is not 1; Register Document Set-b submits first versions only "
+            "(ITI TF-3 §4.2.3.2.32), a new version is submitted with Update Document Set (ITI-57)"
+        )
+    return r.findings
+
+
+def check_first_versions(submission: Submission, code: str = ErrorCode.REGISTRY_METADATA_ERROR) -> list[Finding]:
+    """:func:`check_first_version` for every DocumentEntry and Folder of an ITI-42 submission."""
+    return [f for obj in (*submission.documents, *submission.folders) for f in check_first_version(obj, code)]
 
 
 def _objects_with_checks(

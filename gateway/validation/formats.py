@@ -12,36 +12,55 @@ from __future__ import annotations
 import re
 
 from gateway.metadata.hl7v2 import CX, DTM, HD, XCN, XON, XTN
+from gateway.metadata.ids import claims_uuid, is_urn_uuid
 from gateway.metadata.model import Code
 from gateway.metadata.vocabulary import MAX_OID_LENGTH
 
-# ISO OID in dotted form: first arc 0-2, no leading zeros (ITI TF-3 §4.2.3.1.7, OID type).
-_OID_RE = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
-# SHA-1 as 40 hexadecimal characters (ITI TF-3 §4.2.3.2.10); IHE does not fix the case.
-_SHA1_RE = re.compile(r"^[0-9A-Fa-f]{40}$")
-# Octets as a decimal integer (ITI TF-3 §4.2.3.2.24); no sign, so never negative.
-_SIZE_RE = re.compile(r"^[0-9]+$")
-# RFC 3066 / RFC 5646 language tag shape (ITI TF-3 §4.2.3.2.13): primary subtag then subtags.
-_LANGUAGE_RE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
-# RFC 6838 type/subtype (restricted-name characters); parameters are tolerated.
-_MIME_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*"
-_MIME_RE = re.compile(rf"^{_MIME_NAME}/{_MIME_NAME}(\s*;.*)?$")
+# Every pattern is applied with ``fullmatch`` (``$`` would accept a final newline)
+# and spells digits ``[0-9]`` (``\d`` also matches non-ASCII digits such as ``٣``).
 
-#: ITI TF-3 §4.2.3.2.26: the extension of a DocumentEntry uniqueId ``OID^extension``.
+# ISO OID in dotted form: first arc 0-2, no leading zeros (ITI TF-3 §4.2.3.1.7, OID type).
+_OID_RE = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")
+# SHA-1 as 40 hexadecimal characters (ITI TF-3 §4.2.3.2.10 hash); IHE does not fix the case.
+_SHA1_RE = re.compile(r"[0-9A-Fa-f]{40}")
+# Octets as a decimal integer (ITI TF-3 §4.2.3.2.24 size); no sign, so never negative.
+_SIZE_RE = re.compile(r"[0-9]+")
+# RFC 3066 / RFC 5646 language tag shape (ITI TF-3 §4.2.3.2.13 languageCode): primary subtag then subtags.
+_LANGUAGE_RE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+# RFC 6838 type/subtype (restricted-name characters); parameters are tolerated, control characters are not.
+_MIME_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*"
+_MIME_RE = re.compile(rf"{_MIME_NAME}/{_MIME_NAME}([ \t]*;[^\x00-\x1f\x7f]*)?")
+# DTM shape, checked here because ``DTM.is_valid`` (gateway.metadata.hl7v2) uses ``\d`` and ``$``.
+_DTM_RE = re.compile(r"[0-9]{4}(?:[0-9]{2}){0,5}")
+
+#: ITI TF-3 §4.2.3.2.29 uniqueId: the root (OID) of a DocumentEntry uniqueId ``root^extension``
+#: is at most 64 characters and the extension at most 16.
 MAX_UNIQUE_ID_EXTENSION_LENGTH = 16
+#: size (ITI TF-3 §4.2.3.2.24) is stored as a BIGINT: the largest size the registry can hold.
+MAX_SIZE = 2**63 - 1
 HOME_COMMUNITY_PREFIX = "urn:oid:"
-URN_UUID_PREFIX = "urn:uuid:"
 
 DTM_SHAPE = "YYYY[MM[DD[hh[mm[ss]]]]]"
+_UNIQUE_ID_RULE = (
+    f"ITI TF-3 §4.2.3.2.29 (uniqueId) allows a root OID of at most {MAX_OID_LENGTH} characters "
+    f"and an extension of at most {MAX_UNIQUE_ID_EXTENSION_LENGTH}"
+)
 
 
 def is_oid(value: str | None) -> bool:
-    return bool(value) and _OID_RE.match(value) is not None
+    return bool(value) and _OID_RE.fullmatch(value) is not None
 
 
-def is_urn_uuid(value: str) -> bool:
-    """An entryUUID already in registry form; anything else is a symbolic id (ITI TF-3 §4.2.3.1.4)."""
-    return value[: len(URN_UUID_PREFIX)].lower() == URN_UUID_PREFIX
+def entry_uuid_problems(value: str) -> list[str]:
+    """An id that claims to be a ``urn:uuid:`` must be a valid one (ITI TF-3 §4.2.3.2.7 entryUUID).
+
+    Any other id is symbolic and acceptable here; an empty id is reported
+    as missing by the caller.
+    """
+    if value and claims_uuid(value) and not is_urn_uuid(value):
+        return ["is not a valid urn:uuid (urn:uuid: followed by a UUID such as "
+                "urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1)"]
+    return []
 
 
 def oid_problems(value: str, max_length: int = MAX_OID_LENGTH) -> list[str]:
@@ -54,16 +73,20 @@ def oid_problems(value: str, max_length: int = MAX_OID_LENGTH) -> list[str]:
 
 
 def document_unique_id_problems(value: str) -> list[str]:
-    """DocumentEntry uniqueId: ``OID`` or ``OID^extension`` (ITI TF-3 §4.2.3.2.26).
+    """DocumentEntry uniqueId: ``OID`` or ``OID^extension`` (ITI TF-3 §4.2.3.2.29).
 
-    The OID part is at most 64 characters and the extension at most 16.
+    The OID part is at most 64 characters and the extension at most 16, the
+    CDA ``root^extension`` limits that section gives; the NIST toolkit holds
+    submitters to them too.
     """
     root, caret, extension = value.partition("^")
     problems = []
     if not is_oid(root):
         return ["is neither an OID nor OID^extension"]
     if len(root) > MAX_OID_LENGTH:
-        problems.append(f"has an OID of {len(root)} characters, more than the {MAX_OID_LENGTH} allowed")
+        problems.append(
+            f"has an OID of {len(root)} characters, more than the {MAX_OID_LENGTH} allowed; {_UNIQUE_ID_RULE}"
+        )
     if caret:
         if not extension:
             problems.append("has an empty extension after '^'")
@@ -72,7 +95,7 @@ def document_unique_id_problems(value: str) -> list[str]:
         elif len(extension) > MAX_UNIQUE_ID_EXTENSION_LENGTH:
             problems.append(
                 f"has an extension of {len(extension)} characters, "
-                f"more than the {MAX_UNIQUE_ID_EXTENSION_LENGTH} allowed"
+                f"more than the {MAX_UNIQUE_ID_EXTENSION_LENGTH} allowed; {_UNIQUE_ID_RULE}"
             )
     return problems
 
@@ -85,24 +108,40 @@ def home_community_id_problems(value: str) -> list[str]:
 
 
 def dtm_problems(value: DTM) -> list[str]:
-    """DTM: ``YYYY[MM[DD[hh[mm[ss]]]]]`` in UTC, a real date (ITI TF-3 §4.2.3.1.7, DTM)."""
-    return [] if value.is_valid else [f"is not a DTM ({DTM_SHAPE})"]
+    """DTM: ``YYYY[MM[DD[hh[mm[ss]]]]]`` in UTC, a real date (ITI TF-3 §4.2.3.1.7, DTM).
+
+    The shape is checked here, ASCII digits only and nothing after them,
+    before ``DTM.is_valid`` checks that the date exists.
+    """
+    if _DTM_RE.fullmatch(value.value) is None or not value.is_valid:
+        return [f"is not a DTM ({DTM_SHAPE})"]
+    return []
 
 
 def hash_problems(value: str) -> list[str]:
-    return [] if _SHA1_RE.match(value) else ["is not a SHA-1 of 40 hexadecimal characters"]
+    """hash (ITI TF-3 §4.2.3.2.10)."""
+    return [] if _SHA1_RE.fullmatch(value) else ["is not a SHA-1 of 40 hexadecimal characters"]
 
 
 def size_problems(value: str) -> list[str]:
-    return [] if _SIZE_RE.match(value) else ["is not a whole number of octets (0 or more)"]
+    """size (ITI TF-3 §4.2.3.2.24): octets, at most what the registry's BIGINT column holds."""
+    if not _SIZE_RE.fullmatch(value):
+        return ["is not a whole number of octets (0 or more)"]
+    # Compare lengths first: int() refuses strings of more than 4300 digits.
+    digits = value.lstrip("0")
+    if len(digits) > len(str(MAX_SIZE)) or (digits and int(digits) > MAX_SIZE):
+        return [f"is too large: the registry stores sizes up to {MAX_SIZE} octets"]
+    return []
 
 
 def language_code_problems(value: str) -> list[str]:
-    return [] if _LANGUAGE_RE.match(value) else ["is not a language tag such as 'en-US' or 'fr-FR' (RFC 5646)"]
+    """languageCode (ITI TF-3 §4.2.3.2.13)."""
+    return [] if _LANGUAGE_RE.fullmatch(value) else ["is not a language tag such as 'en-US' or 'fr-FR' (RFC 5646)"]
 
 
 def mime_type_problems(value: str) -> list[str]:
-    return [] if _MIME_RE.match(value) else ["is not a MIME type of the form type/subtype"]
+    """mimeType (ITI TF-3 §4.2.3.2.16)."""
+    return [] if _MIME_RE.fullmatch(value) else ["is not a MIME type of the form type/subtype"]
 
 
 def code_problems(code: Code) -> list[str]:
@@ -161,16 +200,14 @@ def cx_problems(value: CX) -> list[str]:
 def xcn_problems(value: XCN) -> list[str]:
     """authorPerson and legalAuthenticator (ITI TF-3 §4.2.3.1.7, XCN).
 
-    Either an id with its assigning authority or a family name must be
-    present, so that the person can be identified or at least named; an
-    assigning authority, when given, is ``&OID&ISO``.
+    Either a name (family name, component 2) or an identifier (component 1)
+    shall be present. The assigning authority is asked for only "if
+    available": an id without one is accepted, and an authority, when given,
+    is ``&OID&ISO``.
     """
     problems = []
-    if not value.family_name.strip():
-        if not value.id.strip():
-            problems.append("has neither an id (component 1) nor a family name (component 2)")
-        elif not value.assigning_authority:
-            problems.append("has an id but no assigning authority (component 9) and no family name (component 2)")
+    if not value.family_name.strip() and not value.id.strip():
+        problems.append("has neither an id (component 1) nor a family name (component 2)")
     if value.assigning_authority:
         problems += _iso_authority_problems(value.assigning_authority, "component 9")
     return problems

@@ -6,8 +6,8 @@ on Register Document Set-b).
 
 An association end names an object by entryUUID: an object of the same
 submission (by symbolic id or urn:uuid), or an object already registered
-(by urn:uuid only, ITI TF-3 §4.2.3.1.4). :class:`References` answers where an
-end points. Without the registry (repository-side validation) a urn:uuid
+(by urn:uuid only, ITI TF-3 §4.2.3.2.7 entryUUID). :class:`References` answers
+where an end points. Without the registry (repository-side validation) a urn:uuid
 outside the submission is simply unknown, and the rules that would need the
 registered object are skipped rather than guessed.
 """
@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from gateway.metadata.ids import claims_uuid, is_urn_uuid
 from gateway.metadata.model import Association, DocumentEntry, Folder, Submission, SubmissionSet, XdsObject
-from gateway.metadata.vocabulary import AssociationType, AvailabilityStatus
+from gateway.metadata.vocabulary import AssociationType, AvailabilityStatus, SubmissionSetStatus
 
 from .attributes import label, location
 from .findings import ErrorCode, Finding, error
-from .formats import is_urn_uuid
 
 #: Relationships whose target must already be registered: they state something
-#: about an existing document (ITI TF-3 §4.2.2.2).
+#: about an existing document (ITI TF-3 §4.2.2.2); a Deprecated target is then
+#: XDSRegistryDeprecatedDocumentError (ITI TF-3 Table 4.2.4.1-2).
 TARGET_MUST_BE_REGISTERED = frozenset(
     {
         AssociationType.REPLACE,
@@ -52,7 +53,11 @@ class References:
     @staticmethod
     def ids_to_look_up(submission: Submission) -> set[str]:
         """The urn:uuids the registry must be asked about: association ends outside the
-        submission, and the submitted objects' own ids (which must not exist yet)."""
+        submission, and the submitted objects' own ids (which must not exist yet).
+
+        Only valid urn:uuids: a malformed one is reported as such and cannot name a
+        registered object.
+        """
         local = {o.entry_uuid for o in submission.objects()}
         ends = {end for a in submission.associations for end in (a.source, a.target) if end and end not in local}
         return {i for i in ends | local if i and is_urn_uuid(i)}
@@ -74,13 +79,22 @@ class References:
 
         A symbolic id outside the submission can never resolve; a urn:uuid
         outside it is unresolvable only once the registry said it has no such
-        object.
+        object. An id that claims to be a urn:uuid but is malformed is reported
+        by the attribute checks, not a second time here.
         """
         if entry_uuid in self.local:
             return False
-        if not is_urn_uuid(entry_uuid):
+        if not claims_uuid(entry_uuid):
             return True
+        if self.is_malformed(entry_uuid):
+            return False
         return self.registered is not None and entry_uuid not in self.registered
+
+    @staticmethod
+    def is_malformed(entry_uuid: str) -> bool:
+        """An id that claims to be a urn:uuid and is not a valid one: it names nothing,
+        and the attribute checks report it (ITI TF-3 §4.2.3.2.7)."""
+        return claims_uuid(entry_uuid) and not is_urn_uuid(entry_uuid)
 
     def is_registered(self, entry_uuid: str) -> bool:
         return self.in_registry(entry_uuid) is not None
@@ -109,7 +123,7 @@ def check_unresolved_references(submission: Submission, refs: References) -> lis
         for end_name, end in (("sourceObject", a.source), ("targetObject", a.target)):
             if not end or not refs.is_unresolvable(end):
                 continue
-            if is_urn_uuid(end):
+            if claims_uuid(end):
                 why = "is neither in this submission nor registered"
             else:
                 why = "is a symbolic id that names no object of this submission"
@@ -127,7 +141,11 @@ def check_has_members(
     """HasMember associations (ITI TF-3 §4.2.2.1).
 
     - the source is the SubmissionSet of this submission or a Folder;
-    - SubmissionSet→DocumentEntry carries SubmissionSetStatus (§4.2.2.1.2);
+    - the members of the SubmissionSet are DocumentEntries, Folders and
+      Associations, never a SubmissionSet (itself included);
+    - SubmissionSet→DocumentEntry carries SubmissionSetStatus (§4.2.2.1.2):
+      ``Original`` for a DocumentEntry of this submission, ``Reference`` for
+      one already registered;
     - a Folder's members are DocumentEntries; a registered Folder receives
       new members only while Approved; each Folder→DocumentEntry HasMember is
       itself a member of the SubmissionSet, which records who added the
@@ -157,13 +175,8 @@ def check_has_members(
                     "only the SubmissionSet of this submission can receive members",
                     location(a),
                 ))
-            elif isinstance(target, DocumentEntry) and a.submission_set_status is None:
-                findings.append(error(
-                    code,
-                    f"{label(a)}: the HasMember from SubmissionSet '{a.source}' to DocumentEntry '{a.target}' "
-                    "has no SubmissionSetStatus (Original or Reference); it is required",
-                    location(a),
-                ))
+            else:
+                findings += _check_submission_set_membership(a, target, refs, code)
 
         elif isinstance(source, Folder):
             findings += _check_folder_membership(a, source, target, refs, members_of_ss, ss, code)
@@ -176,6 +189,54 @@ def check_has_members(
                 location(a),
             ))
     return findings
+
+
+def _check_submission_set_membership(
+    a: Association, target: XdsObject | None, refs: References, code: str
+) -> list[Finding]:
+    """A HasMember from the SubmissionSet of this submission (ITI TF-3 §4.2.2.1, §4.2.2.1.2)."""
+    if isinstance(target, SubmissionSet):
+        what = "itself" if a.target == a.source else f"SubmissionSet '{a.target}'"
+        return [error(
+            code,
+            f"{label(a)}: the SubmissionSet has {what} as a member; the members of a SubmissionSet are "
+            "DocumentEntries, Folders and Associations (ITI TF-3 §4.2.2.1)",
+            location(a),
+        )]
+    status = a.submission_set_status
+    if isinstance(target, DocumentEntry) and status is None:
+        return [error(
+            code,
+            f"{label(a)}: the HasMember from SubmissionSet '{a.source}' to DocumentEntry '{a.target}' "
+            "has no SubmissionSetStatus (Original or Reference); it is required",
+            location(a),
+        )]
+    local = refs.in_submission(a.target) is not None
+    # Outside the submission but possibly a real object: not empty, unresolvable or malformed,
+    # which are reported on their own.
+    known_elsewhere = bool(a.target) and not (refs.is_unresolvable(a.target) or refs.is_malformed(a.target))
+    if status is SubmissionSetStatus.ORIGINAL and not local and known_elsewhere:
+        return [error(
+            code,
+            f"{label(a)}: SubmissionSetStatus is Original, but '{a.target}' is not a DocumentEntry of this "
+            "submission; a registered DocumentEntry is a member with the status Reference (ITI TF-3 §4.2.2.1.2)",
+            location(a),
+        )]
+    if status is SubmissionSetStatus.REFERENCE and local:
+        return [error(
+            code,
+            f"{label(a)}: SubmissionSetStatus is Reference, but '{a.target}' is in this submission; "
+            "a submitted DocumentEntry is a member with the status Original (ITI TF-3 §4.2.2.1.2)",
+            location(a),
+        )]
+    if status is SubmissionSetStatus.REFERENCE and target is not None and not isinstance(target, DocumentEntry):
+        return [error(
+            code,
+            f"{label(a)}: SubmissionSetStatus is Reference, but '{a.target}' is a registered {_kind(target)}; "
+            "only a registered DocumentEntry can be referenced (ITI TF-3 §4.2.2.1.2)",
+            location(a),
+        )]
+    return []
 
 
 def _check_folder_membership(
@@ -247,7 +308,7 @@ def check_relationships(
 
         source = refs.in_submission(a.source)
         if source is None:
-            if a.source and not refs.is_unresolvable(a.source):
+            if a.source and not refs.is_unresolvable(a.source) and not refs.is_malformed(a.source):
                 findings.append(error(
                     code,
                     f"{label(a)}: the source of {name} must be a DocumentEntry of this submission, "
@@ -313,11 +374,6 @@ def check_relationships(
     return findings
 
 
-#: The relationships whose target must be a current (Approved) document.
-_VERSIONING = frozenset({AssociationType.REPLACE, AssociationType.TRANSFORM, AssociationType.APPEND,
-                         AssociationType.TRANSFORM_AND_REPLACE})
-
-
 def _check_registered_target(
     a: Association,
     kind: AssociationType,
@@ -330,7 +386,7 @@ def _check_registered_target(
     status = target.availability_status
     if status is not None and status is not AvailabilityStatus.APPROVED:
         findings.append(error(
-            ErrorCode.REGISTRY_DEPRECATED_DOCUMENT if kind in _VERSIONING else code,
+            ErrorCode.REGISTRY_DEPRECATED_DOCUMENT if kind in TARGET_MUST_BE_REGISTERED else code,
             f"{label(a)}: the target of {kind.short_name} '{a.target}' is {status.short_name}; "
             "only an Approved DocumentEntry can be the target",
             location(a),
@@ -362,7 +418,7 @@ def check_references(
 def check_ids_not_registered(
     submission: Submission, registered: Mapping[str, XdsObject], code: str = ErrorCode.REGISTRY_METADATA_ERROR
 ) -> list[Finding]:
-    """A submitted urn:uuid entryUUID must not name a registered object (ITI TF-3 §4.1.12.4).
+    """A submitted urn:uuid entryUUID must not name a registered object (ITI TF-3 §4.2.3.2.7 entryUUID).
 
     Objects are immutable once registered: a new object (or a new version)
     needs a new entryUUID.

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from gateway.metadata.model import Submission, XdsObject
 
-from .attributes import check_attributes, location
+from .attributes import check_attributes, check_first_versions, location
 from .findings import ErrorCode, Finding, error
 from .references import (
     References,
@@ -85,6 +85,8 @@ def _validate(
 ) -> list[Finding]:
     return [
         *check_attributes(submission, code, require_repository_attributes=require_repository_attributes),
+        # ITI-42 registers first versions only; a repository registers through ITI-42 too.
+        *check_first_versions(submission, code),
         *check_submission(submission, code),
         *check_references(submission, refs, code),
     ]

@@ -63,7 +63,7 @@ def check_membership(submission: Submission, code: str = ErrorCode.REGISTRY_META
 def check_unique_ids_within_submission(
     submission: Submission, code: str = ErrorCode.REGISTRY_METADATA_ERROR
 ) -> list[Finding]:
-    """No two objects share an entryUUID or a uniqueId (ITI TF-3 §4.2.3.1.4, §4.2.3.2.26).
+    """No two objects share an entryUUID or a uniqueId (ITI TF-3 §4.2.3.2.7, §4.2.3.2.29).
 
     An entryUUID identifies one object; a uniqueId identifies one document,
     submission or folder, globally. The second object with a repeated id is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.metadata import CX, DTM, HD, XCN, XON, XTN, Author, Code, ObjectType
+from gateway.metadata import CX, DTM, HD, XCN, XON, XTN, Author, Code, ObjectType, SubmissionSetStatus
 from gateway.validation import ErrorCode, validate_metadata_only
 
 from ..factories import (
@@ -17,6 +17,7 @@ from ..factories import (
     association,
     author,
     document_entry,
+    has_member,
     valid_submission,
 )
 
@@ -111,8 +112,6 @@ BAD_FORMATS = [
     ("ss author without identification", dict(ss=dict(authors=[Author(specialties=["x"])])), SS_ID, "author 1"),
     ("authorPerson empty", dict(doc1=dict(authors=[author(person=XCN(given_name="Jean"))])), DOC1_ID,
      "neither an id (component 1) nor a family name"),
-    ("authorPerson id without authority", dict(doc1=dict(authors=[author(person=XCN(id="123"))])), DOC1_ID,
-     "no assigning authority (component 9)"),
     ("authorPerson authority not ISO", doc1_author(person=XCN(id="1", assigning_authority=HD("", "1.2.3", "X"))),
      DOC1_ID, "instead of 'ISO'"),
     ("legalAuthenticator", dict(doc1=dict(legal_authenticator=XCN(given_name="Paul"))), DOC1_ID, "legalAuthenticator"),
@@ -176,6 +175,7 @@ GOOD_FORMATS = [
     ("size 0", dict(doc1=dict(size="0"))),
     ("uniqueId with extension", dict(doc1=dict(unique_id="1.2.3^abc-20240215"))),
     ("uniqueId of 64 characters", dict(doc1=dict(unique_id="1." + "2." * 30 + "34"))),
+    ("uniqueId extension of 16 characters", dict(doc1=dict(unique_id="1.2.3^" + "x" * 16))),
     ("year-only DTM", dict(doc1=dict(creation_time=DTM("2024")))),
     ("language without region", dict(doc1=dict(language_code="fr"))),
     ("mime with parameters", dict(doc1=dict(mime_type="text/plain; charset=UTF-8"))),
@@ -186,6 +186,9 @@ GOOD_FORMATS = [
      dict(doc1=dict(authors=[Author(telecoms=[XTN(equipment_type="PH", local_number="5551234")])]))),
     ("person named without id", dict(doc1=dict(authors=[author(person=XCN(family_name="DUPONT"))]))),
     ("person id with authority, no name", doc1_author(person=XCN(id="8", assigning_authority=ISO_AUTHORITY))),
+    # ITI TF-3 §4.2.3.1.7, XCN: a name or an identifier; the authority only "if available".
+    ("person id without authority, no name", doc1_author(person=XCN(id="123"))),
+    ("legalAuthenticator id without authority", dict(doc1=dict(legal_authenticator=XCN(id="123")))),
     ("institution local id with authority",
      doc1_author(institutions=[XON("Clinic", assigning_authority=ISO_AUTHORITY, organization_identifier="C-12")])),
     ("on-demand without hash and size", dict(doc2=ON_DEMAND)),
@@ -270,3 +273,142 @@ def test_a_document_entry_built_alone_is_valid_on_its_own():
     from gateway.validation.attributes import check_document_entry
 
     assert check_document_entry(document_entry()) == []
+
+
+# --- Review fixes -----------------------------------------------------------------------------------
+
+# Python's ``$`` matches before a final newline and ``\d`` matches any Unicode digit:
+# every format is checked on the whole value, in ASCII digits.
+ARABIC_INDIC_DATE = "\u0662\u0660\u0662\u0664\u0660\u0662\u0661\u0665"  # 20240215 in Arabic-Indic digits
+ARABIC_INDIC_YEAR = ARABIC_INDIC_DATE[:4]  # 2024, which DTM.is_valid accepts
+NOT_WHOLE_VALUES = [
+    ("doc uniqueId", dict(doc1=dict(unique_id="1.2.3\n")), DOC1_ID,
+     "DocumentEntry Document01: uniqueId '1.2.3\n' is neither an OID nor OID^extension"),
+    ("ss uniqueId", dict(ss=dict(unique_id="1.2.3\n")), SS_ID,
+     "SubmissionSet SubmissionSet01: uniqueId '1.2.3\n' is not an OID"),
+    ("hash", dict(doc1=dict(hash="da39a3ee5e6b4b0d3255bfef95601890afd80709\n")), DOC1_ID,
+     "DocumentEntry Document01: hash 'da39a3ee5e6b4b0d3255bfef95601890afd80709\n' is not a SHA-1"),
+    ("size", dict(doc1=dict(size="12\n")), DOC1_ID,
+     "DocumentEntry Document01: size '12\n' is not a whole number of octets"),
+    ("size in Arabic-Indic digits", dict(doc1=dict(size="\u0661\u0662")), DOC1_ID, "is not a whole number of octets"),
+    ("languageCode", dict(doc1=dict(language_code="fr-FR\n")), DOC1_ID,
+     "DocumentEntry Document01: languageCode 'fr-FR\n' is not a language tag"),
+    ("mimeType", dict(doc1=dict(mime_type="text/xml\n")), DOC1_ID, "mimeType 'text/xml\n' is not a MIME type"),
+    ("creationTime", dict(doc1=dict(creation_time=DTM("20240215093000\n"))), DOC1_ID,
+     "DocumentEntry Document01: creationTime '20240215093000\n' is not a DTM (YYYY[MM[DD[hh[mm[ss]]]]])"),
+    ("creationTime in Arabic-Indic digits", dict(doc1=dict(creation_time=DTM(ARABIC_INDIC_DATE))), DOC1_ID,
+     f"DocumentEntry Document01: creationTime '{ARABIC_INDIC_DATE}' is not a DTM"),
+    ("creationTime year in Arabic-Indic digits", dict(doc1=dict(creation_time=DTM(ARABIC_INDIC_YEAR))), DOC1_ID,
+     f"DocumentEntry Document01: creationTime '{ARABIC_INDIC_YEAR}' is not a DTM"),
+    ("submissionTime", dict(ss=dict(submission_time=DTM("20240215\n"))), SS_ID, "submissionTime '20240215\n'"),
+    ("sourceId", dict(ss=dict(source_id="1.2.250.1\n")), SS_ID, "sourceId '1.2.250.1\n' is not an OID"),
+]
+
+
+@pytest.mark.parametrize("overrides, where, words", [c[1:] for c in NOT_WHOLE_VALUES],
+                         ids=[c[0] for c in NOT_WHOLE_VALUES])
+def test_a_value_with_a_trailing_newline_or_non_ascii_digits_is_refused(overrides, where, words):
+    findings = validate_metadata_only(valid_submission(**overrides))
+
+    assert summary(findings) == [(META, where)]
+    assert words in findings[0].message
+
+
+def test_the_dtm_shape_is_checked_before_the_model_says_it_is_valid():
+    from gateway.validation.formats import dtm_problems
+
+    # gateway.metadata.hl7v2 accepts these (``\d`` and ``$``); validation must not.
+    assert dtm_problems(DTM("20240215093000\n")) == ["is not a DTM (YYYY[MM[DD[hh[mm[ss]]]]])"]
+    assert dtm_problems(DTM(ARABIC_INDIC_DATE)) == ["is not a DTM (YYYY[MM[DD[hh[mm[ss]]]]])"]
+    assert dtm_problems(DTM(ARABIC_INDIC_YEAR)) == ["is not a DTM (YYYY[MM[DD[hh[mm[ss]]]]])"]
+    assert dtm_problems(DTM("20240215093000")) == []
+
+
+MAX_SIZE = 2**63 - 1
+
+
+def test_a_size_larger_than_the_database_holds_is_refused():
+    findings = validate_metadata_only(valid_submission(doc1=dict(size=str(MAX_SIZE + 1))))
+
+    assert summary(findings) == [(META, DOC1_ID)]
+    assert findings[0].message == (
+        f"DocumentEntry Document01: size '{MAX_SIZE + 1}' is too large: "
+        f"the registry stores sizes up to {MAX_SIZE} octets"
+    )
+
+
+def test_the_largest_size_the_database_holds_is_accepted():
+    assert validate_metadata_only(valid_submission(doc1=dict(size=str(MAX_SIZE)), doc2=dict(size="000" + "7"))) == []
+
+
+def test_a_size_of_thousands_of_digits_is_refused_without_failing():
+    # int() refuses strings of more than 4300 digits: the check must not depend on it.
+    findings = validate_metadata_only(valid_submission(doc1=dict(size="9" * 5000)))
+
+    assert summary(findings) == [(META, DOC1_ID), (META, DOC1_ID)]
+    assert "size is 5000 characters long, more than the 256 allowed" in findings[0].message
+    assert "is too large" in findings[1].message
+
+
+MALFORMED_UUID = "urn:uuid:not-a-uuid"
+GOOD_UUID = "urn:uuid:6d2a9c43-0000-4000-8000-00000000003c"
+
+
+@pytest.mark.parametrize("bad_id", ["urn:uuid:", MALFORMED_UUID, "URN:UUID:6d2a9c43-0000-4000-8000-00000000003c\n",
+                                    "urn:uuid:6d2a9c43-0000-4000-8000-00000000003"])
+def test_an_entry_uuid_that_claims_to_be_a_urn_uuid_must_be_a_valid_one(bad_id):
+    submission = valid_submission(
+        extra_documents=[document_entry(bad_id, 3)],
+        extra_associations=[has_member("HM-3", SS_ID, bad_id, SubmissionSetStatus.ORIGINAL)],
+    )
+
+    findings = validate_metadata_only(submission)
+
+    assert summary(findings) == [(META, bad_id), (META, "HM-3")]
+    assert findings[0].message == (
+        f"DocumentEntry {bad_id}: entryUUID '{bad_id}' is not a valid urn:uuid "
+        "(urn:uuid: followed by a UUID such as urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1)"
+    )
+    assert f"Association HM-3: targetObject '{bad_id}' is not a valid urn:uuid" in findings[1].message
+
+
+@pytest.mark.parametrize("good_id", [GOOD_UUID, GOOD_UUID.upper().replace("URN:UUID:", "urn:uuid:"), "Document03",
+                                     "urn:oid:1.2.3", "uuid:6d2a9c43"])
+def test_a_valid_urn_uuid_or_a_symbolic_id_is_accepted(good_id):
+    submission = valid_submission(
+        extra_documents=[document_entry(good_id, 3)],
+        extra_associations=[has_member("HM-3", SS_ID, good_id, SubmissionSetStatus.ORIGINAL)],
+    )
+
+    assert validate_metadata_only(submission) == []
+
+
+def test_validation_uses_the_id_functions_of_the_metadata_package():
+    from gateway.metadata import ids
+    from gateway.validation import formats
+
+    # The prefix-only test that formats.py used to call is_urn_uuid is gone.
+    assert getattr(formats, "is_urn_uuid", ids.is_urn_uuid) is ids.is_urn_uuid
+    assert not hasattr(formats, "URN_UUID_PREFIX")
+
+
+def test_a_unique_id_extension_message_gives_both_limits_and_the_section():
+    findings = validate_metadata_only(valid_submission(doc1=dict(unique_id="1.2.3^" + "x" * 17)))
+
+    assert summary(findings) == [(META, DOC1_ID)]
+    assert findings[0].message == (
+        f"DocumentEntry Document01: uniqueId '1.2.3^{'x' * 17}' has an extension of 17 characters, more than "
+        "the 16 allowed; ITI TF-3 §4.2.3.2.29 (uniqueId) allows a root OID of at most 64 characters "
+        "and an extension of at most 16"
+    )
+
+
+def test_a_unique_id_root_message_gives_both_limits_and_the_section():
+    root = "1." + "2." * 32 + "3"
+    findings = validate_metadata_only(valid_submission(doc1=dict(unique_id=root + "^abc")))
+
+    assert summary(findings) == [(META, DOC1_ID)]
+    assert findings[0].message.endswith(
+        f"has an OID of {len(root)} characters, more than the 64 allowed; ITI TF-3 §4.2.3.2.29 (uniqueId) "
+        "allows a root OID of at most 64 characters and an extension of at most 16"
+    )

@@ -344,3 +344,120 @@ def test_relationship_rules_that_need_no_registry_apply_without_it():
         (ErrorCode.REPOSITORY_METADATA_ERROR, "Rel-1"),
         (ErrorCode.REPOSITORY_METADATA_ERROR, "Rel-2"),
     ]
+
+
+# --- Review fixes -----------------------------------------------------------------------------------
+
+
+def test_the_relationships_that_need_a_registered_target_are_defined_once():
+    from gateway.validation import references
+
+    same_set = [
+        name for name, value in vars(references).items()
+        if isinstance(value, frozenset) and value == references.TARGET_MUST_BE_REGISTERED
+    ]
+    assert same_set == ["TARGET_MUST_BE_REGISTERED"]
+    assert references.TARGET_MUST_BE_REGISTERED == {
+        AssociationType.REPLACE, AssociationType.TRANSFORM, AssociationType.APPEND,
+        AssociationType.TRANSFORM_AND_REPLACE,
+    }
+
+
+MALFORMED = "urn:uuid:not-a-uuid"
+
+
+@pytest.mark.parametrize("end", ["sourceObject", "targetObject"])
+def test_an_association_end_that_claims_to_be_a_urn_uuid_must_be_a_valid_one(end):
+    ends = dict(source=MALFORMED, target=OLD_DOC) if end == "sourceObject" else dict(source=DOC2_ID, target=MALFORMED)
+    submission = with_extra(relationship(AssociationType.SIGNS, **ends))
+
+    findings = validate(submission, old_document())
+
+    # Reported once, as malformed: not also as unresolved, nor asked of the registry.
+    assert summary(findings) == [(META, "Rel-1")]
+    assert findings[0].message.startswith(f"Association Rel-1: {end} '{MALFORMED}' is not a valid urn:uuid")
+    assert summary(validate_metadata_only(submission)) == [(META, "Rel-1")]
+
+
+def test_a_malformed_original_member_is_reported_once():
+    submission = with_extra(has_member("HM-bad", SS_ID, MALFORMED, SubmissionSetStatus.ORIGINAL))
+
+    assert summary(validate(submission)) == [(META, "HM-bad")]
+    assert summary(validate_metadata_only(submission)) == [(META, "HM-bad")]
+
+
+def test_a_malformed_urn_uuid_is_not_looked_up_in_the_registry():
+    registry = FakeRegistry([old_document()])
+    submission = with_extra(relationship(AssociationType.SIGNS, source=DOC2_ID, target=MALFORMED))
+
+    validate_register(submission, registry, patient_policy=PatientPolicy.AUTO)
+
+    assert [args for name, args in registry.calls if MALFORMED in args] == []
+
+
+def test_the_submission_set_cannot_be_a_member_of_itself():
+    findings = validate(with_extra(has_member("HM-self", SS_ID, SS_ID)))
+
+    assert summary(findings) == [(META, "HM-self")]
+    assert findings[0].message == (
+        "Association HM-self: the SubmissionSet has itself as a member; the members of a SubmissionSet are "
+        "DocumentEntries, Folders and Associations (ITI TF-3 §4.2.2.1)"
+    )
+
+
+def test_a_registered_submission_set_cannot_be_a_member_of_the_submission_set():
+    from ..factories import submission_set
+
+    old_ss = registered(submission_set("urn:uuid:6d2a9c43-0000-4000-8000-0000000000aa", unique_id="1.2.250.1.999.3.9"))
+
+    findings = validate(with_extra(has_member("HM-ss", SS_ID, old_ss.entry_uuid)), old_ss)
+
+    assert summary(findings) == [(META, "HM-ss")]
+    assert f"the SubmissionSet has SubmissionSet '{old_ss.entry_uuid}' as a member" in findings[0].message
+
+
+def test_an_original_member_must_be_a_document_of_this_submission():
+    findings = validate(with_extra(has_member("HM-orig", SS_ID, OLD_DOC, SubmissionSetStatus.ORIGINAL)), old_document())
+
+    assert summary(findings) == [(META, "HM-orig")]
+    assert findings[0].message == (
+        f"Association HM-orig: SubmissionSetStatus is Original, but '{OLD_DOC}' is not a DocumentEntry of this "
+        "submission; a registered DocumentEntry is a member with the status Reference (ITI TF-3 §4.2.2.1.2)"
+    )
+
+
+def test_an_original_member_outside_the_submission_is_reported_without_the_registry():
+    submission = with_extra(has_member("HM-orig", SS_ID, OLD_DOC, SubmissionSetStatus.ORIGINAL))
+
+    assert summary(validate_metadata_only(submission)) == [(META, "HM-orig")]
+
+
+def test_a_reference_member_must_be_already_registered():
+    submission = valid_submission()
+    submission.associations[1].submission_set_status = SubmissionSetStatus.REFERENCE  # SS → Document02
+
+    findings = validate(submission)
+
+    assert summary(findings) == [(META, "HasMember-SS-Doc2")]
+    assert findings[0].message == (
+        "Association HasMember-SS-Doc2: SubmissionSetStatus is Reference, but 'Document02' is in this submission; "
+        "a submitted DocumentEntry is a member with the status Original (ITI TF-3 §4.2.2.1.2)"
+    )
+    assert summary(validate_metadata_only(submission)) == [(META, "HasMember-SS-Doc2")]
+
+
+def test_a_reference_member_must_be_a_registered_document_entry():
+    old = registered(folder(OLD_FOLDER, unique_id="1.2.250.1.999.5.9"))
+
+    findings = validate(with_extra(has_member("HM-ref", SS_ID, OLD_FOLDER, SubmissionSetStatus.REFERENCE)), old)
+
+    assert summary(findings) == [(META, "HM-ref")]
+    assert f"'{OLD_FOLDER}' is a registered Folder; only a registered DocumentEntry can be referenced" in (
+        findings[0].message
+    )
+
+
+def test_an_unresolvable_member_is_only_an_unresolved_reference():
+    submission = with_extra(has_member("HM-x", SS_ID, NOWHERE, SubmissionSetStatus.ORIGINAL))
+
+    assert summary(validate(submission)) == [(UNRESOLVED, "HM-x")]

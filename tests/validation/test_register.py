@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gateway.metadata import AvailabilityStatus, SubmissionSetStatus
-from gateway.validation import ErrorCode, PatientPolicy, validate_register
+from gateway.validation import ErrorCode, PatientPolicy, validate_metadata_only, validate_register
 
 from ..factories import (
     DOC1_ID,
@@ -108,3 +110,63 @@ def test_all_registry_findings_come_together():
         (ErrorCode.DUPLICATE_UNIQUE_ID_IN_REGISTRY, FOLDER_ID),
         (ErrorCode.UNKNOWN_PATIENT_ID, SS_ID),
     ])
+
+
+# --- First versions only (ITI TF-3 §4.2.3.2.31 logicalID, §4.2.3.2.32 version) ----------------------
+
+OTHER_LID = "urn:uuid:1f6c0f6e-0000-4000-8000-0000000000dd"
+
+
+def validate_both_ways(submission):
+    """validate_register and validate_metadata_only (a repository registers through ITI-42 too)."""
+    return validate(submission), validate_metadata_only(submission, code=ErrorCode.REPOSITORY_METADATA_ERROR)
+
+
+def test_a_document_entry_with_another_logical_id_is_refused():
+    registry_findings, repository_findings = validate_both_ways(valid_submission(doc1=dict(logical_id=OTHER_LID)))
+
+    assert summary(registry_findings) == [(ErrorCode.REGISTRY_METADATA_ERROR, DOC1_ID)]
+    assert summary(repository_findings) == [(ErrorCode.REPOSITORY_METADATA_ERROR, DOC1_ID)]
+    assert registry_findings[0].message == (
+        f"DocumentEntry Document01: logicalID '{OTHER_LID}' differs from the entryUUID 'Document01'; in Register "
+        "Document Set-b the logicalID is absent or equal to the entryUUID (ITI TF-3 §4.2.3.2.31), "
+        "a new version is submitted with Update Document Set (ITI-57)"
+    )
+
+
+def test_a_folder_with_another_logical_id_is_refused():
+    registry_findings, repository_findings = validate_both_ways(valid_submission(folder_=dict(logical_id="Folder02")))
+
+    assert summary(registry_findings) == [(ErrorCode.REGISTRY_METADATA_ERROR, FOLDER_ID)]
+    assert summary(repository_findings) == [(ErrorCode.REPOSITORY_METADATA_ERROR, FOLDER_ID)]
+    assert "logicalID 'Folder02' differs from the entryUUID 'Folder01'" in registry_findings[0].message
+
+
+def test_a_logical_id_equal_to_the_entry_uuid_is_accepted():
+    new_doc = document_entry(NEW_DOC, 3, logical_id=NEW_DOC.upper().replace("URN:UUID:", "urn:uuid:"), version="1")
+    submission = valid_submission(
+        doc1=dict(logical_id=DOC1_ID, version="1"),
+        folder_=dict(logical_id=FOLDER_ID),
+        extra_documents=[new_doc],
+        extra_associations=[has_member("HM-3", SS_ID, NEW_DOC, SubmissionSetStatus.ORIGINAL)],
+    )
+
+    assert validate_both_ways(submission) == ([], [])
+
+
+@pytest.mark.parametrize("version", ["2", "1.1", ""])
+def test_a_version_other_than_1_is_refused(version):
+    registry_findings, repository_findings = validate_both_ways(valid_submission(doc2=dict(version=version)))
+
+    assert summary(registry_findings) == [(ErrorCode.REGISTRY_METADATA_ERROR, "Document02")]
+    assert summary(repository_findings) == [(ErrorCode.REPOSITORY_METADATA_ERROR, "Document02")]
+    assert registry_findings[0].message == (
+        f"DocumentEntry Document02: version '{version}' is not 1; Register Document Set-b submits first versions "
+        "only (ITI TF-3 §4.2.3.2.32), a new version is submitted with Update Document Set (ITI-57)"
+    )
+
+
+def test_a_folder_version_other_than_1_is_refused():
+    findings = validate(valid_submission(folder_=dict(version="3")))
+
+    assert summary(findings) == [(ErrorCode.REGISTRY_METADATA_ERROR, FOLDER_ID)]
