@@ -279,7 +279,7 @@ class XTN:
         return self.format()
 
 
-_DTM_RE = re.compile(r"^\d{4}(\d{2}){0,5}$")
+_DTM_RE = re.compile(r"[0-9]{4}(?:[0-9]{2}){0,5}")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -298,7 +298,7 @@ class DTM:
 
     @property
     def is_valid(self) -> bool:
-        if not _DTM_RE.match(self.value):
+        if not _DTM_RE.fullmatch(self.value):
             return False
         padded = self.lower()
         try:

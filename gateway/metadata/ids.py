@@ -1,4 +1,4 @@
-"""Object ids: ``urn:uuid:`` ids versus symbolic ids (ITI TF-3 §4.2.3.1.4 entryUUID).
+"""Object ids: ``urn:uuid:`` ids versus symbolic ids (entryUUID, ITI TF-3 §4.2.3.2.7).
 
 A submission names its objects either with a ``urn:uuid:`` (RFC 4122 UUID
 as a URN) or with a symbolic id, any other string, which the registry

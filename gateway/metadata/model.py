@@ -9,7 +9,7 @@ through.
 
 Objects are identified by ``entry_uuid``: a ``urn:uuid:`` once registered, or
 the symbolic id the submitter chose until the registry assigns one
-(ITI TF-3 §4.2.3.1.4).
+(entryUUID, ITI TF-3 §4.2.3.2.7).
 """
 
 from __future__ import annotations
@@ -84,9 +84,9 @@ class RegistryObject:
     title: LocalizedString | None = None
     comments: LocalizedString | None = None
     extra_slots: Slots = field(default_factory=dict)
-    #: Version info of the ebRIM object (ITI TF-3 §4.2.3.2.31: "1" for a first version).
+    #: Version info of the ebRIM object (ITI TF-3 §4.2.3.2.32: "1" for a first version).
     version: str | None = None
-    #: logicalID (ITI TF-3 §4.2.3.2.13); equals entry_uuid for a first version.
+    #: logicalID (ITI TF-3 §4.2.3.2.31); equals entry_uuid for a first version.
     logical_id: str | None = None
     #: True when the submission carried the limitedMetadata classification (ITI TF-3 §4.2.3.1.9).
     limited_metadata: bool = False
