@@ -28,16 +28,10 @@ from ..metadata import (
     SubmissionSet,
     XdsObject,
 )
-from ..metadata.vocabulary import (
-    CODE_SCHEME_SLOT,
-    DocumentEntryScheme,
-    FolderScheme,
-    ObjectType,
-    SubmissionSetScheme,
-)
+from ..metadata.vocabulary import CODE_SCHEME_SLOT, ObjectType
 from ..validation.findings import Finding, Severity
+from .bindings import DOCUMENT_ENTRY, FOLDER, SUBMISSION_SET, Binding
 from .namespaces import NSMAP, XML, ResponseStatus, lcm, rim, rs
-from .rim_reader import CODE_LIST_SCHEMES_DE, CODE_SCHEMES_DE
 
 _ID_NAMESPACE = uuid.UUID("6f1f4c2e-3b0a-4e39-9a51-7d2f0c9b8e11")
 
@@ -46,9 +40,10 @@ def _derived_id(owner: str, *parts: object) -> str:
     return "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, "/".join([owner, *map(str, parts)])))
 
 
-def _slot(parent: etree._Element, name: str, values: Iterable[str]) -> None:
+def _slot(parent: etree._Element, name: str, values: Iterable[str], *, keep_empty: bool = False) -> None:
+    """A Slot; an empty list is no Slot, unless ``keep_empty`` (extra slots: an empty ValueList is content)."""
     values = list(values)
-    if not values:
+    if not values and not keep_empty:
         return
     slot = etree.SubElement(parent, rim("Slot"), name=name)
     value_list = etree.SubElement(slot, rim("ValueList"))
@@ -56,9 +51,9 @@ def _slot(parent: etree._Element, name: str, values: Iterable[str]) -> None:
         etree.SubElement(value_list, rim("Value")).text = value
 
 
-def _slot1(parent: etree._Element, name: str, value: object | None) -> None:
-    if value is not None:
-        _slot(parent, name, [str(value)])
+def _one(value: object | None) -> list[str]:
+    """The values of a single-valued slot: none when the attribute is absent (HL7 v2 types format via str)."""
+    return [] if value is None else [str(value)]
 
 
 def _localized(parent: etree._Element, tag: str, text: LocalizedString | None) -> None:
@@ -66,19 +61,19 @@ def _localized(parent: etree._Element, tag: str, text: LocalizedString | None) -
         return
     holder = etree.SubElement(parent, rim(tag))
     ls = etree.SubElement(holder, rim("LocalizedString"), value=text.value)
-    if text.lang:
+    if text.lang is not None:
         ls.set(f"{{{XML}}}lang", text.lang)
-    if text.charset:
+    if text.charset is not None:
         ls.set("charset", text.charset)
 
 
 def _start(parent: etree._Element, tag: str, obj: RegistryObject, object_type: str) -> etree._Element:
     el = etree.SubElement(parent, rim(tag), id=obj.entry_uuid, objectType=object_type)
-    if obj.logical_id:
+    if obj.logical_id is not None:
         el.set("lid", obj.logical_id)
     if obj.availability_status is not None:
         el.set("status", obj.availability_status.value)
-    if obj.home_community_id:
+    if obj.home_community_id is not None:
         el.set("home", obj.home_community_id)
     return el
 
@@ -120,12 +115,10 @@ def _author(el: etree._Element, owner: str, index: int, scheme: str, author: Aut
     _slot(cl, "authorSpecialty", author.specialties)
     _slot(cl, "authorTelecommunication", [t.format() for t in author.telecoms])
     for name, values in author.extra_slots.items():
-        _slot(cl, name, values)
+        _slot(cl, name, values, keep_empty=True)
 
 
-def _external_id(el: etree._Element, owner: str, scheme: str, value: str | None, label: str) -> None:
-    if value is None:
-        return
+def _external_id(el: etree._Element, owner: str, scheme: str, value: str, label: str) -> None:
     ei = etree.SubElement(
         el,
         rim("ExternalIdentifier"),
@@ -140,96 +133,97 @@ def _external_id(el: etree._Element, owner: str, scheme: str, value: str | None,
 
 def _extra(el: etree._Element, obj: RegistryObject) -> None:
     for name, values in obj.extra_slots.items():
+        _slot(el, name, values, keep_empty=True)
+
+
+def _classifications_and_ids(el: etree._Element, obj: DocumentEntry | SubmissionSet | Folder, binding: Binding) -> None:
+    """Classifications then ExternalIdentifiers, as rim.xsd orders them, from the type's binding."""
+    owner = obj.entry_uuid
+    index = 0
+    if binding.author is not None:
+        for author in obj.authors:
+            _author(el, owner, index := index + 1, binding.author, author)
+    for scheme, (attr, _label) in binding.codes.items():
+        code = getattr(obj, attr)
+        if code is not None:
+            _code(el, owner, index := index + 1, scheme, code)
+    for scheme, (attr, _label) in binding.code_lists.items():
+        for code in getattr(obj, attr):
+            _code(el, owner, index := index + 1, scheme, code)
+    if binding.node is not None:
+        _classification(el, owner, index := index + 1, node=binding.node)
+    if obj.limited_metadata:
+        _classification(el, owner, index := index + 1, node=binding.limited_metadata)
+    for known in binding.external_ids:
+        value = getattr(obj, known.attr)
+        if value is not None:
+            _external_id(el, owner, known.scheme, value.format() if known.cx else value, known.name)
+
+
+def _write(
+    parent: etree._Element,
+    tag: str,
+    obj: XdsObject,
+    object_type: str,
+    attributes: dict[str, str],
+    slots: list[tuple[str, list[str]]],
+    binding: Binding | None = None,
+) -> etree._Element:
+    """One object in rim.xsd order: attributes, Slots (the named ones, then the extra ones), Name,
+    Description, VersionInfo, Classifications, ExternalIdentifiers.
+
+    A named slot with no value is left out (an absent attribute); an extra slot is written as it
+    came, an empty ValueList included.
+    """
+    el = _start(parent, tag, obj, object_type)
+    for name, value in attributes.items():
+        el.set(name, value)
+    for name, values in slots:
         _slot(el, name, values)
+    _extra(el, obj)
+    _finish_names(el, obj)
+    if binding is not None:
+        _classifications_and_ids(el, obj, binding)
+    return el
 
 
 def write_document_entry(parent: etree._Element, de: DocumentEntry) -> etree._Element:
-    el = _start(parent, "ExtrinsicObject", de, de.object_type)
-    el.set("mimeType", de.mime_type or "application/octet-stream")
-    owner = de.entry_uuid
-    _slot1(el, "creationTime", de.creation_time)
-    _slot1(el, "hash", de.hash)
-    _slot1(el, "languageCode", de.language_code)
-    _slot1(el, "legalAuthenticator", de.legal_authenticator.format() if de.legal_authenticator else None)
-    _slot1(el, "repositoryUniqueId", de.repository_unique_id)
-    _slot1(el, "serviceStartTime", de.service_start_time)
-    _slot1(el, "serviceStopTime", de.service_stop_time)
-    _slot1(el, "size", de.size)
-    _slot1(el, "sourcePatientId", de.source_patient_id.format() if de.source_patient_id else None)
-    _slot(el, "sourcePatientInfo", de.source_patient_info)
-    _slot1(el, "URI", de.uri)
-    _slot(el, "urn:ihe:iti:xds:2013:referenceIdList", de.reference_ids)
-    _slot1(el, "documentAvailability", de.document_availability.value if de.document_availability else None)
-    _extra(el, de)
-    _finish_names(el, de)
-    index = 0
-    for author in de.authors:
-        _author(el, owner, index := index + 1, DocumentEntryScheme.AUTHOR, author)
-    for scheme, (attr, _label) in CODE_SCHEMES_DE.items():
-        code = getattr(de, attr)
-        if code is not None:
-            _code(el, owner, index := index + 1, scheme, code)
-    for scheme, (attr, _label) in CODE_LIST_SCHEMES_DE.items():
-        for code in getattr(de, attr):
-            _code(el, owner, index := index + 1, scheme, code)
-    if de.limited_metadata:
-        _classification(el, owner, index := index + 1, node=DocumentEntryScheme.LIMITED_METADATA)
-    _external_id(el, owner, DocumentEntryScheme.PATIENT_ID, de.patient_id.format() if de.patient_id else None,
-                 "XDSDocumentEntry.patientId")
-    _external_id(el, owner, DocumentEntryScheme.UNIQUE_ID, de.unique_id, "XDSDocumentEntry.uniqueId")
-    return el
+    # rim.xsd defaults mimeType: writing none when there is none keeps "not given" as it came.
+    attributes = {"mimeType": de.mime_type} if de.mime_type is not None else {}
+    availability = de.document_availability.value if de.document_availability is not None else None
+    slots = [
+        ("creationTime", _one(de.creation_time)),
+        ("hash", _one(de.hash)),
+        ("languageCode", _one(de.language_code)),
+        ("legalAuthenticator", _one(de.legal_authenticator)),
+        ("repositoryUniqueId", _one(de.repository_unique_id)),
+        ("serviceStartTime", _one(de.service_start_time)),
+        ("serviceStopTime", _one(de.service_stop_time)),
+        ("size", _one(de.size)),
+        ("sourcePatientId", _one(de.source_patient_id)),
+        ("sourcePatientInfo", de.source_patient_info),
+        ("URI", _one(de.uri)),
+        ("urn:ihe:iti:xds:2013:referenceIdList", de.reference_ids),
+        ("documentAvailability", _one(availability)),
+    ]
+    return _write(parent, "ExtrinsicObject", de, de.object_type, attributes, slots, DOCUMENT_ENTRY)
 
 
 def write_submission_set(parent: etree._Element, ss: SubmissionSet) -> etree._Element:
-    el = _start(parent, "RegistryPackage", ss, ObjectType.REGISTRY_PACKAGE)
-    owner = ss.entry_uuid
-    _slot1(el, "submissionTime", ss.submission_time)
-    _slot(el, "intendedRecipient", ss.intended_recipients)
-    _extra(el, ss)
-    _finish_names(el, ss)
-    index = 0
-    for author in ss.authors:
-        _author(el, owner, index := index + 1, SubmissionSetScheme.AUTHOR, author)
-    if ss.content_type_code is not None:
-        _code(el, owner, index := index + 1, SubmissionSetScheme.CONTENT_TYPE_CODE, ss.content_type_code)
-    _classification(el, owner, index := index + 1, node=SubmissionSetScheme.CLASSIFICATION_NODE)
-    if ss.limited_metadata:
-        _classification(el, owner, index := index + 1, node=SubmissionSetScheme.LIMITED_METADATA)
-    _external_id(el, owner, SubmissionSetScheme.UNIQUE_ID, ss.unique_id, "XDSSubmissionSet.uniqueId")
-    _external_id(el, owner, SubmissionSetScheme.SOURCE_ID, ss.source_id, "XDSSubmissionSet.sourceId")
-    _external_id(el, owner, SubmissionSetScheme.PATIENT_ID, ss.patient_id.format() if ss.patient_id else None,
-                 "XDSSubmissionSet.patientId")
-    return el
+    slots = [("submissionTime", _one(ss.submission_time)), ("intendedRecipient", ss.intended_recipients)]
+    return _write(parent, "RegistryPackage", ss, ObjectType.REGISTRY_PACKAGE, {}, slots, SUBMISSION_SET)
 
 
 def write_folder(parent: etree._Element, fd: Folder) -> etree._Element:
-    el = _start(parent, "RegistryPackage", fd, ObjectType.REGISTRY_PACKAGE)
-    owner = fd.entry_uuid
-    _slot1(el, "lastUpdateTime", fd.last_update_time)
-    _extra(el, fd)
-    _finish_names(el, fd)
-    index = 0
-    for code in fd.codes:
-        _code(el, owner, index := index + 1, FolderScheme.CODE_LIST, code)
-    _classification(el, owner, index := index + 1, node=FolderScheme.CLASSIFICATION_NODE)
-    if fd.limited_metadata:
-        _classification(el, owner, index := index + 1, node=FolderScheme.LIMITED_METADATA)
-    _external_id(el, owner, FolderScheme.UNIQUE_ID, fd.unique_id, "XDSFolder.uniqueId")
-    _external_id(el, owner, FolderScheme.PATIENT_ID, fd.patient_id.format() if fd.patient_id else None,
-                 "XDSFolder.patientId")
-    return el
+    slots = [("lastUpdateTime", _one(fd.last_update_time))]
+    return _write(parent, "RegistryPackage", fd, ObjectType.REGISTRY_PACKAGE, {}, slots, FOLDER)
 
 
 def write_association(parent: etree._Element, assoc: Association) -> etree._Element:
-    el = _start(parent, "Association", assoc, ObjectType.ASSOCIATION)
-    el.set("associationType", assoc.type)
-    el.set("sourceObject", assoc.source)
-    el.set("targetObject", assoc.target)
-    if assoc.submission_set_status is not None:
-        _slot(el, "SubmissionSetStatus", [assoc.submission_set_status.value])
-    _extra(el, assoc)
-    _finish_names(el, assoc)
-    return el
+    attributes = {"associationType": assoc.type, "sourceObject": assoc.source, "targetObject": assoc.target}
+    status = assoc.submission_set_status.value if assoc.submission_set_status is not None else None
+    slots = [("SubmissionSetStatus", _one(status))]
+    return _write(parent, "Association", assoc, ObjectType.ASSOCIATION, attributes, slots)
 
 
 _WRITERS = {

@@ -38,6 +38,21 @@ class DocumentEntryScheme:
     UNIQUE_ID = "urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab"
 
 
+#: DocumentEntry attributes held in one code Classification: scheme → (model attribute, IHE attribute name).
+CODE_SCHEMES_DE = {
+    DocumentEntryScheme.CLASS_CODE: ("class_code", "classCode"),
+    DocumentEntryScheme.TYPE_CODE: ("type_code", "typeCode"),
+    DocumentEntryScheme.FORMAT_CODE: ("format_code", "formatCode"),
+    DocumentEntryScheme.HEALTHCARE_FACILITY_TYPE_CODE: ("healthcare_facility_type_code", "healthcareFacilityTypeCode"),
+    DocumentEntryScheme.PRACTICE_SETTING_CODE: ("practice_setting_code", "practiceSettingCode"),
+}
+#: DocumentEntry attributes held in one Classification per code: scheme → (model attribute, IHE attribute name).
+CODE_LIST_SCHEMES_DE = {
+    DocumentEntryScheme.CONFIDENTIALITY_CODE: ("confidentiality_codes", "confidentialityCode"),
+    DocumentEntryScheme.EVENT_CODE: ("event_codes", "eventCodeList"),
+}
+
+
 class SubmissionSetScheme:
     """Classification and identification schemes of SubmissionSet (ITI TF-3 Table 4.2.5-1)."""
 
@@ -106,7 +121,7 @@ class SubmissionSetStatus(str, Enum):
 
 
 class DocumentAvailability(str, Enum):
-    """documentAvailability (ITI TF-3 §4.2.3.2.6), used by on-demand and offline documents."""
+    """documentAvailability (ITI TF-3 §4.2.3.2.33), used by on-demand and offline documents."""
 
     ONLINE = "urn:ihe:iti:2010:DocumentAvailability:Online"
     OFFLINE = "urn:ihe:iti:2010:DocumentAvailability:Offline"
@@ -145,5 +160,5 @@ AUTHOR_SLOTS = frozenset(
 )
 CODE_SCHEME_SLOT = "codingScheme"
 
-#: An XDS uniqueId that is an OID must be at most 64 characters (ITI TF-3 §4.2.3.2.26).
+#: An XDS uniqueId that is an OID must be at most 64 characters (ITI TF-3 §4.2.3.2.29).
 MAX_OID_LENGTH = 64
