@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import typing
 from dataclasses import dataclass, fields, replace
 from enum import Enum
 from pathlib import Path
@@ -47,6 +48,8 @@ class Settings:
     repository_unique_id: str = "1.2.250.1.999.1.1.1"
     #: Largest SOAP request accepted, in bytes (a Provide and Register carries documents).
     max_request_bytes: int = 64 * 1024 * 1024
+    #: Most objects a stored query (ITI-18) may return; more is XDSTooManyResults.
+    max_results: int = 10_000
     #: Server worker threads for `serve`.
     threads: int = 8
     log_level: str = "INFO"
@@ -92,9 +95,8 @@ def _coerce(name: str, raw: object, kind: type) -> object:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid value{allowed}") from None
 
 
-_TYPES = {"host": str, "port": int, "data_dir": Path, "database_url": str, "profile": Profile,
-          "patient_policy": PatientPolicy, "repository_unique_id": str, "max_request_bytes": int,
-          "threads": int, "log_level": str}
+#: Each setting's type, from the dataclass itself: one list of settings, not two.
+_TYPES: dict[str, type] = typing.get_type_hints(Settings)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -138,6 +140,8 @@ def _check(settings: Settings) -> None:
 
     if not 0 < settings.port < 65536:
         raise bad("port", settings.port, "is not a TCP port (1 to 65535)")
+    if settings.max_results < 1:
+        raise bad("max_results", settings.max_results, "must be at least 1")
     if settings.threads < 1:
         raise bad("threads", settings.threads, "must be at least 1")
     if settings.max_request_bytes < MIN_REQUEST_BYTES:
