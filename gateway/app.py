@@ -10,6 +10,7 @@ import flask
 from .config import Settings
 from .endpoints.registry_port import registry_operations
 from .registry import DocumentRegistry
+from .registry.stored_queries import StoredQueryService
 from .soap.endpoint import soap_blueprint
 from .store.database import Database
 
@@ -29,11 +30,12 @@ def create_app(settings: Settings, *, db: Database | None = None) -> flask.Flask
     app.extensions["xdsgw.db"] = database
 
     registry = DocumentRegistry(database, patient_policy=settings.patient_policy)
+    queries = StoredQueryService(database, max_results=settings.max_results)
     app.register_blueprint(
         soap_blueprint(
             "registry",
             "/xds/registry",
-            registry_operations(registry),
+            registry_operations(registry, queries),
             WSDL_DIR / "XDS.b_DocumentRegistry.wsdl",
             max_bytes_getter=lambda: settings.max_request_bytes,
         )

@@ -49,12 +49,23 @@ def gateway(gateway_server) -> RunningGateway:
     return gateway_server
 
 
-@pytest.fixture(scope="session")
-def ebrs_schema():
-    """The OASIS ebRS 3.0 schema (rs.xsd), read from ../shared/data; the project does not ship it."""
+def _ebrs(name: str):
+    """An OASIS ebRS 3.0 schema, read from ../shared/data; the project does not ship them."""
     from lxml import etree
 
-    path = SHARED_DATA / "ebxml" / "ebRS" / "rs.xsd"
+    path = SHARED_DATA / "ebxml" / "ebRS" / name
     if not path.exists():
         pytest.skip(f"the OASIS ebRS schemas are not at {path.parent} (they come with the shared test data)")
     return etree.XMLSchema(etree.parse(str(path)))
+
+
+@pytest.fixture(scope="session")
+def ebrs_schema():
+    """rs.xsd: RegistryResponse."""
+    return _ebrs("rs.xsd")
+
+
+@pytest.fixture(scope="session")
+def ebrs_query_schema():
+    """query.xsd: AdhocQueryRequest and AdhocQueryResponse."""
+    return _ebrs("query.xsd")

@@ -1,17 +1,27 @@
-"""The Document Registry SOAP port (``/xds/registry``): ITI-42 for now (ITI TF-2 §3.42)."""
+"""The Document Registry SOAP port (``/xds/registry``): ITI-42 and ITI-18.
+
+Each handler reads the body with the ebXML codec, calls a service, and
+writes the service's answer; the rules live in the services.
+"""
 
 from __future__ import annotations
 
 from lxml import etree
 
 from ..ebxml import read_submit_objects_request, registry_response
+from ..ebxml.adhoc_query import adhoc_query_response, read_adhoc_query_request
 from ..ebxml.namespaces import lcm
+from ..metadata.query import ReturnType
 from ..registry import DocumentRegistry
+from ..registry.stored_queries import StoredQueryService
 from ..soap.endpoint import Operation
 from ..soap.envelope import SoapRequest
+from ..validation.findings import has_errors
 
 REGISTER_DOCUMENT_SET_B = "urn:ihe:iti:2007:RegisterDocumentSet-b"
 REGISTER_DOCUMENT_SET_B_RESPONSE = "urn:ihe:iti:2007:RegisterDocumentSet-bResponse"
+REGISTRY_STORED_QUERY = "urn:ihe:iti:2007:RegistryStoredQuery"
+REGISTRY_STORED_QUERY_RESPONSE = "urn:ihe:iti:2007:RegistryStoredQueryResponse"
 
 
 def register_document_set_b(registry: DocumentRegistry):
@@ -30,7 +40,24 @@ def register_document_set_b(registry: DocumentRegistry):
     return handle
 
 
-def registry_operations(registry: DocumentRegistry) -> list[Operation]:
+def registry_stored_query(queries: StoredQueryService):
+    """ITI-18: AdhocQueryRequest in, AdhocQueryResponse out (ITI TF-2 §3.18.4.1 and §3.18.4.2)."""
+
+    def handle(request: SoapRequest) -> tuple[etree._Element, None]:
+        read = read_adhoc_query_request(request.body)
+        if read.query is None or has_errors(read.findings):
+            return adhoc_query_response([], ReturnType.LEAF_CLASS, read.findings), None
+        outcome = queries.run(read.query)
+        return adhoc_query_response(
+            outcome.objects, read.query.return_type, read.findings + outcome.findings,
+            home_community_id=read.query.home_community_id,
+        ), None
+
+    return handle
+
+
+def registry_operations(registry: DocumentRegistry, queries: StoredQueryService) -> list[Operation]:
     return [
         Operation(REGISTER_DOCUMENT_SET_B, REGISTER_DOCUMENT_SET_B_RESPONSE, register_document_set_b(registry)),
+        Operation(REGISTRY_STORED_QUERY, REGISTRY_STORED_QUERY_RESPONSE, registry_stored_query(queries)),
     ]

@@ -138,6 +138,9 @@ def _sqlite_engine(url: str) -> Engine:
         # WAL: readers do not block the writer nor the writer readers.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # LIKE case-sensitive as on PostgreSQL (stored query author patterns,
+        # ITI TF-2 §3.18.4.1.2.3.7); it also lets a prefix LIKE use the BINARY indexes.
+        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
