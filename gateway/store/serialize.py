@@ -28,7 +28,7 @@ import typing
 from dataclasses import fields, is_dataclass
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, Callable
 
 from gateway.metadata.hl7v2 import CX, DTM, XCN, XON, XTN
 from gateway.metadata.model import Association, DocumentEntry, Folder, SubmissionSet, XdsObject
@@ -80,34 +80,62 @@ def _encode(value: Any) -> Any:
 
 def _decode(hint: Any, value: Any) -> Any:
     """Rebuild a value of type ``hint`` (a resolved annotation) from its encoded form."""
-    if value is None:
-        return None
+    return _decoder(hint)(value)
+
+
+Decoder = Callable[[Any], Any]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@cache
+def _decoder(hint: Any) -> Decoder:
+    """The function that decodes values of type ``hint``, built once per type.
+
+    Query answers decode thousands of payloads; resolving the type hints of
+    every field for every value would cost more than the database query.
+    """
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        # Only ``X | None`` occurs in the model; None was handled above.
+        # Only ``X | None`` occurs in the model.
         (inner,) = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _decode(inner, value)
+        decode_inner = _decoder(inner)
+        return lambda value: None if value is None else decode_inner(value)
     if origin is list:
         (item,) = typing.get_args(hint)
-        return [_decode(item, v) for v in value]
+        decode_item = _decoder(item)
+        return lambda value: None if value is None else [decode_item(v) for v in value]
     if origin is dict:
         _, item = typing.get_args(hint)
-        return {k: _decode(item, v) for k, v in value}
-    if hint in _HL7_TYPES:
-        return hint.parse(value)
-    if hint is DTM:
-        return DTM(value)
+        decode_item = _decoder(item)
+        return lambda value: None if value is None else {k: decode_item(v) for k, v in value}
+    if hint in _HL7_TYPES or hint is DTM:
+        build = hint.parse if hint in _HL7_TYPES else hint
+        return lambda value: None if value is None else build(value)
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
+        return lambda value: None if value is None else hint(value)
     if isinstance(hint, type) and is_dataclass(hint):
-        hints = _field_hints(hint)
-        unknown = set(value) - set(hints)
+        return _dataclass_decoder(hint)
+    return _identity
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    hints = _field_hints(cls)
+    field_decoders = {name: _decoder(h) for name, h in hints.items()}
+
+    def decode(value: Any) -> Any:
+        if value is None:
+            return None
+        unknown = value.keys() - field_decoders.keys()
         if unknown:
             # Refuse rather than drop: the payload must never lose data silently.
-            raise ValueError(f"unknown {hint.__name__} fields: {sorted(unknown)}")
+            raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
         # Absent keys take the field default, so older payloads still load.
-        return hint(**{k: _decode(hints[k], v) for k, v in value.items()})
-    return value
+        return cls(**{k: field_decoders[k](v) for k, v in value.items()})
+
+    return decode
 
 
 @cache
