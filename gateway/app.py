@@ -26,7 +26,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> flask.Flask
     app.config["SETTINGS"] = settings
     # The SOAP endpoint reads and bounds bodies itself; Flask must not buffer more.
     app.config["MAX_CONTENT_LENGTH"] = None
-    database = db or Database(settings.effective_database_url)
+    database = db or Database(settings.effective_database_url, query_timeout_ms=settings.query_timeout_ms)
     app.extensions["xdsgw.db"] = database
 
     registry = DocumentRegistry(database, patient_policy=settings.patient_policy)

@@ -17,7 +17,7 @@ def _database(settings: Settings):
     from .store.database import Database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Database(settings.effective_database_url)
+    return Database(settings.effective_database_url, query_timeout_ms=settings.query_timeout_ms)
 
 
 def _redacted(url: str) -> str:

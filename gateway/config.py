@@ -50,6 +50,8 @@ class Settings:
     max_request_bytes: int = 64 * 1024 * 1024
     #: Most objects a stored query (ITI-18) may return; more is XDSTooManyResults.
     max_results: int = 10_000
+    #: Longest a stored query may run on PostgreSQL before it is stopped (XDSRegistryError).
+    query_timeout_ms: int = 30_000
     #: Server worker threads for `serve`.
     threads: int = 8
     log_level: str = "INFO"
@@ -140,6 +142,8 @@ def _check(settings: Settings) -> None:
 
     if not 0 < settings.port < 65536:
         raise bad("port", settings.port, "is not a TCP port (1 to 65535)")
+    if settings.query_timeout_ms < 1:
+        raise bad("query_timeout_ms", settings.query_timeout_ms, "must be at least 1")
     if settings.max_results < 1:
         raise bad("max_results", settings.max_results, "must be at least 1")
     if settings.threads < 1:

@@ -10,7 +10,13 @@ the framework returns for it; the SQL is in ``gateway.store.query_store``.
   an ``XDSTooManyResults`` error (ITI TF-3 Table 4.2.4.1-2); the Find queries
   ask the database for at most ``max_results + 1`` rows, never for everything.
 - ``return_type`` does not change the objects: the codec writes ObjectRefs
-  or LeafClass from them.
+  or LeafClass from them. But full metadata (LeafClass) of more than one
+  patient is never answered: ``XDSResultNotSinglePatient`` instead (ITI TF-2
+  §3.18.4.1.3); references alone (ObjectRef) disclose no personal data.
+- On PostgreSQL the query runs in one REPEATABLE READ snapshot with a
+  statement timeout (``XDSGW_QUERY_TIMEOUT_MS``); a query that runs out of
+  time gets ``XDSRegistryError``, a database that cannot be reached
+  ``XDSRegistryBusy``.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from ..metadata.query import (
     GetSubmissionSetAndContents,
     GetSubmissionSets,
     ObjectIds,
+    ReturnType,
 )
 from ..metadata.vocabulary import AssociationType
 from ..store.database import Database
@@ -110,12 +117,31 @@ class StoredQueryService:
             return QueryOutcome(findings=[error(
                 ErrorCode.TOO_MANY_RESULTS, f"the query matches more than {self.max_results} objects; narrow it",
             )])
-        except OperationalError:
-            log.exception("ITI-18: the registry database failed")
-            return QueryOutcome(findings=[error(
-                ErrorCode.REGISTRY_BUSY, "the registry database is busy or unreachable; the query may be retried",
-            )])
+        except OperationalError as exc:
+            return QueryOutcome(findings=[_database_failure(exc, self.db)])
+        if query.return_type is ReturnType.LEAF_CLASS:
+            patients = {p.format() for o in objects if (p := getattr(o, "patient_id", None)) is not None}
+            if len(patients) > 1:
+                return QueryOutcome(findings=[error(
+                    ErrorCode.RESULT_NOT_SINGLE_PATIENT,
+                    f"the query matches objects of {len(patients)} patients; full metadata (LeafClass) is "
+                    "answered for one patient at a time; ask for ObjectRef or narrow the query",
+                )])
         return QueryOutcome(objects=objects)
+
+
+def _database_failure(exc: OperationalError, db: Database) -> Finding:
+    """The finding for a database error: busy (retry later) or a query the database would not finish."""
+    text = str(exc.orig or exc).lower()
+    if "statement timeout" in text or "canceling statement" in text:
+        log.warning("ITI-18: a stored query ran out of its %d ms", db.query_timeout_ms)
+        return error(ErrorCode.REGISTRY_ERROR,
+                     f"the query took longer than {db.query_timeout_ms} ms and was stopped; narrow it")
+    if "locked" in text or "connect" in text or "connection" in text or "timeout" in text:
+        log.warning("ITI-18: the registry database is busy or unreachable: %s", text.splitlines()[0])
+        return error(ErrorCode.REGISTRY_BUSY, "the registry database is busy or unreachable; the query may be retried")
+    log.error("ITI-18: the database refused a stored query: %s", text.splitlines()[0])
+    return error(ErrorCode.REGISTRY_ERROR, "the registry could not run this query")
 
 
 # -- one function per query (ITI TF-2 §3.18.4.1.2.3.7.x) ---------------------
@@ -137,7 +163,7 @@ def find_folders(store: QueryStore, q: FindFolders, budget: _Budget):
 
 
 def get_all(store: QueryStore, q: GetAll, budget: _Budget):
-    """GetAll (.4): the patient's DocumentEntries, SubmissionSets and Folders, and the Associations among them."""
+    """GetAll (.4): the patient's DocumentEntries, SubmissionSets and Folders, and the Associations touching them."""
     documents = budget.take(store.find_document_entries(
         FindDocuments(
             patient_id=q.patient_id,
@@ -152,8 +178,10 @@ def get_all(store: QueryStore, q: GetAll, budget: _Budget):
         FindSubmissionSets(patient_id=q.patient_id, statuses=q.submission_set_statuses), budget.limit
     ))
     folders = budget.take(store.find_folders(FindFolders(patient_id=q.patient_id, statuses=q.folder_statuses), budget.limit))
-    returned = _uuids(sets, documents, folders)
-    associations = budget.take(_among(store.associations_from(returned), returned))
+    # Every association with a returned object at either end, as the NIST
+    # toolkit answers GetAll: a replacement's RPLC shows even when the
+    # replaced (Deprecated) document was not asked for.
+    associations = budget.take(store.associations_touching(_uuids(sets, documents, folders)))
     return [*sets, *documents, *folders, *associations]
 
 
@@ -278,16 +306,6 @@ def _uuids(*groups: Iterable[XdsObject]) -> set[str]:
 
 def _other_end(association: Association, own: set[str]) -> str:
     return association.target if association.source in own else association.source
-
-
-def _among(candidates: list[Association], returned: set[str]) -> list[Association]:
-    """The associations whose both ends are returned objects, or, for a HasMember to an association, one of those.
-
-    ``candidates`` are those whose source is returned, in registration order;
-    so is the answer.
-    """
-    between = {a.entry_uuid for a in candidates if a.target in returned}
-    return [a for a in candidates if a.entry_uuid in between or a.target in between]
 
 
 def _each_once(*groups: list[Association]) -> list[Association]:

@@ -56,9 +56,10 @@ class Database:
     included, in that schema by making it the connections' ``search_path``.
     """
 
-    def __init__(self, url: str, schema: str | None = None) -> None:
+    def __init__(self, url: str, schema: str | None = None, *, query_timeout_ms: int = 30_000) -> None:
         self.url = make_url(url)
         self.schema = schema
+        self.query_timeout_ms = query_timeout_ms
         if self.url.get_backend_name() == "sqlite":
             if schema is not None:
                 raise ValueError("a schema is only supported on PostgreSQL")
@@ -73,9 +74,19 @@ class Database:
                 raise ValueError(f"not a plain SQL identifier: {schema!r}")
             connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
             # pre-ping: a registry runs for months; connections die under it.
-            self.engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+            # hide_parameters: a failing statement is logged without its values
+            # (patient ids, names), which must not end up in server logs.
+            self.engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
             self._sqlite_writer = None
         self._reader = self.engine.execution_options(**{_READ_ONLY: True})
+        if self.is_postgresql:
+            # A stored query answering several objects reads them in one
+            # snapshot, never half before and half after a concurrent submission.
+            self._reader = self._reader.execution_options(isolation_level="REPEATABLE READ")
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
 
     def upgrade(self) -> None:
         """Apply the migrations up to the latest revision (creating the schema if needed)."""
@@ -110,6 +121,9 @@ class Database:
         with lock if lock is not None else nullcontext():
             with Session(self._reader if read_only else self.engine, expire_on_commit=False) as session:
                 with session.begin():
+                    if read_only and self.is_postgresql:
+                        # Bounds what one query may cost the server, whatever it asks.
+                        session.execute(text(f"SET LOCAL statement_timeout = {int(self.query_timeout_ms)}"))
                     yield session
 
     def dispose(self) -> None:
@@ -127,7 +141,7 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

@@ -44,6 +44,7 @@ class ErrorCode:
     STORED_QUERY_PARAM_NUMBER = "XDSStoredQueryParamNumber"
     STORED_QUERY_MISSING_PARAM = "XDSStoredQueryMissingParam"
     TOO_MANY_RESULTS = "XDSTooManyResults"
+    RESULT_NOT_SINGLE_PATIENT = "XDSResultNotSinglePatient"
     EXTRA_METADATA_NOT_SAVED = "XDSExtraMetadataNotSaved"
     UNRESOLVED_REFERENCE = "UnresolvedReferenceException"
     INVALID_REQUEST = "InvalidRequestException"
