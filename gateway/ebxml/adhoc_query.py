@@ -46,11 +46,21 @@ Choices where the framework is silent:
 - **homeCommunityId** is read from the ``home`` attribute of AdhocQuery (the
   place ITI TF-2 §3.18.4.1.2.3.8 gives) and from a ``$homeCommunityId``
   parameter; both must be ``urn:oid:`` URIs and, when both are given, equal.
-  The writer puts it in the ``home`` attribute.
+  The writer puts it in the ``home`` attribute. It is the consumer's value:
+  the response does not copy it onto the objects returned (see
+  :mod:`gateway.ebxml.query_response`).
 - **Coded values** are ``code^^scheme`` (an HL7 v2 CE without its text): the
   middle component, if any, is ignored; a value without code or scheme, or
   with a fourth component, is ``XDSRegistryError``.
-- **Patient ids** must be a CX with an id and an assigning authority.
+- **Patient ids** must be a well-formed CX ``id^^^&OID&ISO`` (ITI TF-3
+  §4.2.3.2.18 and §4.2.3.1.7): an id and an ISO assigning authority, no other
+  component or subcomponent (``…^PI``, ``…^^^x``, ``&1.2.3`` without
+  ``&ISO``, a namespace-only ``NS`` are ``XDSRegistryError``), checked with
+  :func:`gateway.validation.formats.cx_problems`, the rule the registry holds
+  submitted patient ids to: a query for any other form could only match
+  nothing.
+- The **query id** is read with the surrounding whitespace stripped (the
+  ``id`` attribute is an anyURI, whose whitespace XML Schema collapses).
 - **Quotes** are required around every value but times and $MetadataLevel; an
   unquoted string is ``XDSRegistryError`` rather than guessed at.
 - A required parameter whose value cannot be read is reported as malformed
@@ -62,6 +72,34 @@ Choices where the framework is silent:
   the pair's first parameter (the ``…EntryUUID`` one); its message names both.
 - Where several problems exist, all are reported (in Slot order, then the
   missing parameters); the query is ``None`` whenever there is an error.
+
+Input bounds. The framework sets no size to a query; this registry does,
+because every value becomes SQL: one Slot of an AND/OR parameter is one more
+``EXISTS`` join to plan, one value is one more bound parameter and one more
+term of an ``OR``/``IN``, one author pattern one more ``LIKE``. The bounds are
+data of the parameter table (:class:`Param` ``max_groups`` and
+``max_values``, :class:`Kind` ``max_length``), enforced while the Slots are
+read, each violation an ``XDSRegistryError`` located at the parameter, its
+message naming the bound:
+
+- at most :data:`MAX_AND_GROUPS` (10) Slots, that is AND groups, for an
+  AND/OR parameter (PostgreSQL planning time grows with the joins: 300
+  event-code Slots took 90 s to plan);
+- at most :data:`MAX_VALUES` (1 000) values in one parameter, all its Slots
+  together, the uuid and uniqueId lists of the Get* queries included
+  (SQLite's expression depth of 1 000, psycopg's 65 535 bound parameters;
+  for codes on SQLite the store's OR must also stay shallow, see the
+  constant);
+- at most :data:`MAX_AUTHOR_PATTERNS` (100) author person patterns;
+- at most :data:`MAX_VALUE_LENGTH` (256, ebRIM LongName) characters in one
+  value, patient ids, uniqueIds, author patterns and reference ids included:
+  no stored value is longer, so a longer one could match nothing (and SQLite
+  refuses LIKE patterns over 50 000 bytes). A coded value ``code^^scheme``
+  holds two stored values: its code and its scheme are each held to the 256,
+  the whole text to :data:`MAX_CODE_TEXT_LENGTH`.
+
+Reading stops at the first bound a parameter exceeds: the values past it are
+neither read nor reported.
 """
 
 from __future__ import annotations
@@ -99,6 +137,8 @@ from ..metadata.query import (
 )
 from ..metadata.vocabulary import AssociationType, AvailabilityStatus, ObjectType
 from ..validation.findings import ErrorCode, Finding, error
+from ..validation.formats import cx_problems
+from ..validation.lengths import LONG_NAME
 from .namespaces import NSMAP, QUERY, RIM, rim
 from .query_response import adhoc_query_response
 
@@ -109,6 +149,30 @@ __all__ = [
 
 SECTION = "ITI TF-2 §3.18.4.1.2.3.7"
 SYNTAX = "ITI TF-2 §3.18.4.1.2.3.5"
+
+# -- input bounds (see the module docstring) --------------------------------------------------------------------
+# The framework bounds nothing; every value read here becomes SQL, so each bound below keeps a request
+# within what the databases accept and plan in reasonable time.
+
+#: Slots (AND groups) of one AND/OR parameter. Each group is one more EXISTS join: PostgreSQL's planning
+#: time grows with the joins (a 15 KB request of 300 $XDSDocumentEntryEventCodeList Slots planned for 90 s).
+MAX_AND_GROUPS = 10
+#: Values of one parameter, all its Slots together (uuid and uniqueId lists of the Get* queries included).
+#: Each value is one more term of an OR/IN: SQLite refuses expression trees deeper than 1 000
+#: (SQLITE_MAX_EXPR_DEPTH; 1 100 class codes broke it) and psycopg binds at most 65 535 parameters
+#: (70 000 reference ids exceeded it). This bound alone does not keep coded parameters within SQLite's depth:
+#: QueryStore writes them as one flat OR of (code AND scheme) pairs, which SQLite 3.40 refuses from 997
+#: class codes, and from 496 codes in one AND group; that OR has to be balanced or chunked there.
+MAX_VALUES = 1000
+#: Author person patterns: each is a LIKE scanned over the author rows, far costlier than an equality.
+MAX_AUTHOR_PATTERNS = 100
+#: Characters of one value: ebRIM LongName, the length of every stored value the query compares with, so a
+#: longer one could only match nothing; SQLite also refuses LIKE patterns of more than 50 000 bytes
+#: (SQLITE_MAX_LIKE_PATTERN_LENGTH; a 60 000-character author pattern broke it).
+MAX_VALUE_LENGTH = LONG_NAME
+#: Characters of a coded value ``code^display^scheme`` as written: code and scheme are two stored values,
+#: each held to :data:`MAX_VALUE_LENGTH` once split; the display (ignored) is given as much, plus the two ^.
+MAX_CODE_TEXT_LENGTH = 3 * MAX_VALUE_LENGTH + 2
 
 
 def query_ns(local: str) -> str:
@@ -129,13 +193,16 @@ class Kind:
     ``read`` turns the unquoted text into the model value (raising
     :class:`ValueError` with what was expected), ``write`` gives the text back;
     ``quoted`` says whether the value is written between single quotes (times
-    and numbers are not) and, when True, that the reader requires the quotes.
+    and numbers are not) and, when True, that the reader requires the quotes;
+    ``max_length`` bounds the text of one value (quotes removed), checked
+    before ``read``.
     """
 
     label: str
     read: Callable[[str], Any]
     write: Callable[[Any], str] = str
     quoted: bool = True
+    max_length: int = MAX_VALUE_LENGTH
 
 
 def _non_empty(label: str) -> Callable[[str], str]:
@@ -148,10 +215,10 @@ def _non_empty(label: str) -> Callable[[str], str]:
 
 
 def _patient_id(value: str) -> str:
-    cx = CX.parse(value)
-    if not cx.id or not cx.assigning_authority:
-        raise _Invalid("is not a patient id: expected a CX id^^^&oid&ISO with id and assigning authority "
-                       "(ITI TF-3 §4.2.3.2.16)")
+    problems = cx_problems(CX.parse(value))
+    if problems:
+        raise _Invalid("is not a patient id of the form id^^^&OID&ISO: it " + "; it ".join(problems)
+                       + " (ITI TF-3 §4.2.3.2.18, §4.2.3.1.7 CX)")
     return value
 
 
@@ -160,6 +227,10 @@ def _code(value: str) -> Code:
     if len(parts) != 3 or not parts[0] or not parts[2]:
         raise _Invalid("is not a coded value: expected code^^scheme, with both code and coding scheme "
                        "(ITI TF-2 §3.18.4.1.2.3.4)")
+    for name, part in (("code", parts[0]), ("coding scheme", parts[2])):
+        if len(part) > MAX_VALUE_LENGTH:
+            raise _Invalid(f"has a {name} of {len(part)} characters, more than the {MAX_VALUE_LENGTH} "
+                           "a value may have (ebRIM LongName)")
     return Code(parts[0], parts[2])
 
 
@@ -215,7 +286,7 @@ def _metadata_level(value: str) -> int:
 
 PATIENT_ID = Kind("a patient id", _patient_id)
 STRING = Kind("a string", _non_empty("a string"))
-CODE = Kind("a code", _code, lambda c: f"{c.code}^^{c.scheme}")
+CODE = Kind("a code", _code, lambda c: f"{c.code}^^{c.scheme}", max_length=MAX_CODE_TEXT_LENGTH)
 STATUS = Kind("a status", _enum(AvailabilityStatus, "an availability status URN"), lambda s: s.value)
 OBJECT_TYPE = Kind("an objectType", _object_type)
 ASSOCIATION_TYPE = Kind("an association type", _enum(AssociationType, "an association type URN"), lambda t: t.value)
@@ -238,6 +309,9 @@ class Param:
     :class:`ObjectIds` ``uuids``/``unique_ids``); ``None`` means accepted and
     not kept ($MetadataLevel). ``multiple``: a list of ORed values;
     ``and_or``: several Slots allowed, giving ``list[list[...]]``.
+    ``max_groups`` bounds the Slots of an AND/OR parameter, ``max_values``
+    the values of the parameter, all Slots together (see the input bounds
+    of the module docstring).
     """
 
     name: str
@@ -246,6 +320,8 @@ class Param:
     required: bool = False
     multiple: bool = False
     and_or: bool = False
+    max_groups: int = MAX_AND_GROUPS
+    max_values: int = MAX_VALUES
 
 
 @dataclass(frozen=True)
@@ -310,7 +386,7 @@ _FIND_DOCUMENTS = (
     *_time_range("$XDSDocumentEntryServiceStopTime", "service_stop_time"),
     _codes("$XDSDocumentEntryHealthcareFacilityTypeCode", "healthcare_facility_type_codes"),
     _codes("$XDSDocumentEntryEventCodeList", "event_codes", and_or=True),
-    Param("$XDSDocumentEntryAuthorPerson", "author_persons", STRING, multiple=True),
+    Param("$XDSDocumentEntryAuthorPerson", "author_persons", STRING, multiple=True, max_values=MAX_AUTHOR_PATTERNS),
     _statuses("$XDSDocumentEntryStatus"),
     *_DOCUMENT_FILTERS,
 )
@@ -491,6 +567,13 @@ def _shown(text: str, limit: int = 120) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
+@dataclass
+class _Count:
+    """Values of one parameter read so far, over its Slots."""
+
+    values: int = 0
+
+
 class _QueryReader:
     def __init__(self, spec: QuerySpec) -> None:
         self.spec = spec
@@ -506,8 +589,17 @@ class _QueryReader:
             param.name,
         )
 
-    def slot_values(self, param: Param, slot: etree._Element) -> list[Any] | None:
-        """The values of one Slot, every Value concatenated; None when one could not be read (reported)."""
+    def too_many(self, param: Param, what: str) -> None:
+        """Report a parameter over one of its bounds; ``what`` says how much was given and which bound."""
+        self.report(ErrorCode.REGISTRY_ERROR, f"{self.spec.name}: {param.name} {what} (input bounds of this registry)",
+                    param.name)
+
+    def slot_values(self, param: Param, slot: etree._Element, counted: _Count) -> list[Any] | None:
+        """The values of one Slot, every Value concatenated; None when one could not be read (reported).
+
+        ``counted`` carries the number of values of the parameter read so far, over its Slots: once it
+        passes ``param.max_values`` reading stops, the caller reporting the bound.
+        """
         values: list[Any] = []
         ok = True
         elements = slot.findall(f"{rim('ValueList')}/{rim('Value')}")
@@ -522,7 +614,19 @@ class _QueryReader:
                 self.malformed(param, raw, f"{exc} ({SYNTAX})")
                 ok = False
                 continue
+            counted.values += len(tokens)
+            if counted.values > param.max_values:
+                return None
             for token in tokens:
+                if len(token.text) > param.kind.max_length:
+                    self.malformed(
+                        param, raw,
+                        f"a value of {len(token.text)} characters is longer than the {param.kind.max_length} "
+                        f"allowed for {param.kind.label} (input bounds of this registry: a stored value is at "
+                        f"most {MAX_VALUE_LENGTH} characters, ebRIM LongName)",
+                    )
+                    ok = False
+                    continue
                 if param.kind.quoted and not token.quoted:
                     self.malformed(param, raw, f"{token.text!r} must be quoted: '{token.text}' ({SYNTAX})")
                     ok = False
@@ -530,7 +634,7 @@ class _QueryReader:
                 try:
                     values.append(param.kind.read(token.text))
                 except ValueError as exc:
-                    self.malformed(param, raw, f"{token.text!r} {exc}")
+                    self.malformed(param, raw, f"{_shown(token.text)} {exc}")
                     ok = False
         return values if ok else None
 
@@ -544,7 +648,18 @@ class _QueryReader:
                 param.name,
             )
             return False, None
-        groups = [self.slot_values(param, slot) for slot in slots]
+        if len(slots) > param.max_groups:
+            self.too_many(param, f"is given in {len(slots)} Slots: at most {param.max_groups} Slots (AND groups) "
+                                 "are accepted for an AND/OR parameter")
+            return False, None
+        counted = _Count()
+        groups = []
+        for slot in slots:
+            groups.append(self.slot_values(param, slot, counted))
+            if counted.values > param.max_values:
+                self.too_many(param, f"is given more than {param.max_values} values: at most {param.max_values} "
+                                     "are accepted in one parameter, all its Slots together")
+                return False, None
         if any(g is None for g in groups):
             return False, None
         if param.and_or:
@@ -668,6 +783,9 @@ def _return_type(request: etree._Element, findings: list[Finding]) -> ReturnType
         return ReturnType.LEAF_CLASS
 
 
+_XML_SPACE = " \t\r\n"
+
+
 def read_adhoc_query_request(request: etree._Element) -> QueryReadResult:
     """A ``query:AdhocQueryRequest`` → the stored query it asks for, or the findings explaining why not."""
     if request.tag != query_ns("AdhocQueryRequest"):
@@ -684,7 +802,7 @@ def read_adhoc_query_request(request: etree._Element) -> QueryReadResult:
         findings.append(error(ErrorCode.REGISTRY_ERROR,
                               "the AdhocQueryRequest has no rim:AdhocQuery (ITI TF-2 §3.18.4.1.2)", "AdhocQuery"))
         return QueryReadResult(None, findings)
-    query_id = adhoc.get("id")
+    query_id = (adhoc.get("id") or "").strip(_XML_SPACE)  # an anyURI: XML Schema collapses its whitespace
     if not query_id:
         findings.append(error(ErrorCode.REGISTRY_ERROR,
                               "the AdhocQuery has no id: it names the stored query to run (ITI TF-2 §3.18.4.1.2.3)",

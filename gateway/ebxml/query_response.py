@@ -9,9 +9,14 @@ Status (ITI TF-2 §3.18.4.1.3, ITI TF-3 §4.2.4.2): Success when no finding is
 an error (warnings may still be listed); Failure when there are errors and no
 objects; PartialSuccess when there are errors and objects.
 
-``home_community_id`` (XCA, ITI TF-2 §3.18.4.1.2.3.8) is written as the
-``home`` attribute of every ObjectRef and every LeafClass object that does
-not carry its own (an object's own ``home_community_id`` wins).
+``home`` attributes (XCA, ITI TF-2 §3.18.4.1.2.3.8): a LeafClass object or
+an ObjectRef carries one only when the object has its own
+``home_community_id``. The homeCommunityId a consumer sends in its query is
+not copied onto the objects returned: it is a value the client chose, and a
+registry must not label its objects with an unverified value. When the
+gateway has a configured home community id of its own, that one (and only
+that one) may be written on objects that lack one; until then there is no
+such argument.
 """
 
 from __future__ import annotations
@@ -35,10 +40,11 @@ def adhoc_query_response(
     objects: list[XdsObject],
     return_type: ReturnType,
     findings: list[Finding],
-    *,
-    home_community_id: str | None = None,
 ) -> etree._Element:
-    """A ``query:AdhocQueryResponse`` with the objects in the order given: full (LeafClass) or as ObjectRefs."""
+    """A ``query:AdhocQueryResponse`` with the objects in the order given: full (LeafClass) or as ObjectRefs.
+
+    An object's ``home`` is its own ``home_community_id``, if any; nothing else is written there.
+    """
     response = etree.Element(
         f"{{{QUERY}}}AdhocQueryResponse",
         nsmap={"query": NSMAP["query"], "rs": NSMAP["rs"], "rim": NSMAP["rim"]},
@@ -49,11 +55,8 @@ def adhoc_query_response(
     for obj in objects:
         if return_type is ReturnType.OBJECT_REF:
             ref = etree.SubElement(object_list, rim("ObjectRef"), id=obj.entry_uuid)
-            home = obj.home_community_id if obj.home_community_id is not None else home_community_id
-            if home is not None:
-                ref.set("home", home)
+            if obj.home_community_id is not None:
+                ref.set("home", obj.home_community_id)
         else:
-            el = write_object(object_list, obj)
-            if home_community_id is not None and el.get("home") is None:
-                el.set("home", home_community_id)
+            write_object(object_list, obj)  # writes the object's own home, if it has one
     return response

@@ -50,7 +50,6 @@ def registry_stored_query(queries: StoredQueryService):
         outcome = queries.run(read.query)
         return adhoc_query_response(
             outcome.objects, read.query.return_type, read.findings + outcome.findings,
-            home_community_id=read.query.home_community_id,
         ), None
 
     return handle

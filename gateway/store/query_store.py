@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, exists, or_, select, true, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -280,8 +280,12 @@ def _statuses(column: InstrumentedAttribute, statuses: Iterable[AvailabilityStat
 
 
 def _code_in(code_column, scheme_column, codes: Iterable[Code]) -> ColumnElement[bool]:
-    """One of the codes, compared on code and scheme: ``(code = ? AND scheme = ?) OR …``."""
-    return or_(*(and_(code_column == code, scheme_column == scheme) for code, scheme in _unique(c.key for c in codes)))
+    """One of the codes, compared on code and scheme: ``(code, scheme) IN (…)``.
+
+    A row-value IN rather than a chain of ORs: SQLite refuses an expression
+    deeper than 1 000 terms, which a chain of ~500 codes already is.
+    """
+    return tuple_(code_column, scheme_column).in_(_unique(c.key for c in codes))
 
 
 def _groups(groups: AndOr) -> list[list[Code]]:

@@ -4,6 +4,7 @@ the hand-written FindDocuments request, and AdhocQueryResponse writing checked a
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from functools import cache
 from pathlib import Path
 
@@ -11,7 +12,15 @@ import pytest
 from lxml import etree
 
 from gateway.ebxml import QUERIES, adhoc_query_request, adhoc_query_response, read_adhoc_query_request
-from gateway.ebxml.adhoc_query import Token, split_value
+from gateway.ebxml.adhoc_query import (
+    MAX_AND_GROUPS,
+    MAX_AUTHOR_PATTERNS,
+    MAX_CODE_TEXT_LENGTH,
+    MAX_VALUE_LENGTH,
+    MAX_VALUES,
+    Token,
+    split_value,
+)
 from gateway.ebxml.namespaces import QUERY, RIM, RS, ResponseStatus, rim
 from gateway.metadata import (
     CX,
@@ -43,7 +52,7 @@ QUERY_XSD = Path(__file__).resolve().parents[3] / "shared" / "data" / "ebxml" / 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "iti18"
 NO_SCHEMA = f"the OASIS ebRS 3.0 schema is not at {QUERY_XSD} (it comes with the shared test data)"
 
-PID = "282079912345678^^^&1.2.250.1.213.1.4.10&ISO^NH"
+PID = "282079912345678^^^&1.2.250.1.213.1.4.10&ISO"
 APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
 DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
 DOC_UUID = "urn:uuid:0b3c1d4e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
@@ -467,6 +476,235 @@ def test_every_problem_is_reported():
     ]
 
 
+# -- patient ids and query ids ---------------------------------------------------------------------------------
+
+PATIENT_ID_PARAMS = [
+    (QueryId.FIND_DOCUMENTS, "$XDSDocumentEntryPatientId", "$XDSDocumentEntryStatus"),
+    (QueryId.FIND_SUBMISSION_SETS, "$XDSSubmissionSetPatientId", "$XDSSubmissionSetStatus"),
+    (QueryId.FIND_FOLDERS, "$XDSFolderPatientId", "$XDSFolderStatus"),
+]
+
+
+@pytest.mark.parametrize("query_id, name, status", PATIENT_ID_PARAMS)
+@pytest.mark.parametrize(
+    "patient_id",
+    [
+        "PID^^^&1.2.3&ISO^PI",  # identifier type code (component 5)
+        "PID^^^&1.2.3&ISO^^^x",  # components after the 6th
+        "PID^^^&1.2.3",  # no universal id type
+        "PID^^^NS",  # a namespace, no OID
+        "PID^^^&1.2.3&iso",  # the type is ISO, upper case
+        "PID^1^^&1.2.3&ISO",  # check digit (component 2)
+        "PID^^^NS&1.2.3&ISO",  # namespace id (component 4.1)
+        "PID^^^&not.an.oid&ISO",
+        " ^^^&1.2.3&ISO",  # a blank id
+    ],
+)
+def test_a_patient_id_that_is_not_id_oid_iso(query_id, name, status, patient_id):
+    """ITI TF-3 §4.2.3.2.18: components 1 and 4 only, the authority &OID&ISO; anything else is refused."""
+    result = read_adhoc_query_request(request(query_id.value, (name, f"'{patient_id}'"), (status, f"('{APPROVED}')")))
+
+    assert [(f.code, f.location) for f in result.findings] == [(REGISTRY_ERROR, name)]
+    assert "is not a patient id of the form id^^^&OID&ISO" in result.findings[0].message
+    assert result.query is None
+
+
+def test_get_all_patient_id_is_checked_too():
+    root = request(QueryId.GET_ALL.value, ("$patientId", "'PID^^^&1.2.3&ISO^PI'"),
+                   *((f"${kind}Status", f"('{APPROVED}')") for kind in ("XDSDocumentEntry", "XDSSubmissionSet",
+                                                                          "XDSFolder")))
+
+    assert where(root) == [(REGISTRY_ERROR, "$patientId")]
+
+
+@pytest.mark.parametrize("padded", ["  {}  ", "\n\t{} ", " {}"])
+def test_a_query_id_with_surrounding_whitespace(padded):
+    root = request(padded.format(QueryId.FIND_DOCUMENTS.value), *FIND_DOCUMENTS_BASE)
+
+    assert read_ok(root) == FindDocuments(patient_id=PID, statuses=[AvailabilityStatus.APPROVED])
+
+
+def test_a_blank_query_id():
+    assert where(request("   ", *FIND_DOCUMENTS_BASE)) == [(REGISTRY_ERROR, "AdhocQuery")]
+
+
+# -- input bounds ---------------------------------------------------------------------------------------------------
+
+
+def codes_value(n: int, prefix: str = "c") -> str:
+    return "(" + ",".join(f"'{prefix}{i}^^1.2.3'" for i in range(n)) + ")"
+
+
+def bound_finding(root: etree._Element, name: str) -> str:
+    """The message of the one finding ``root`` gives, which must be an XDSRegistryError at ``name``."""
+    result = read_adhoc_query_request(root)
+    assert [(f.code, f.location) for f in result.findings] == [(REGISTRY_ERROR, name)]
+    assert result.query is None
+    return result.findings[0].message
+
+
+def test_the_bounds_and_why():
+    assert (MAX_AND_GROUPS, MAX_VALUES, MAX_AUTHOR_PATTERNS, MAX_VALUE_LENGTH) == (10, 1000, 100, 256)
+    spec = QUERIES[QueryId.FIND_DOCUMENTS]
+    assert spec.param("$XDSDocumentEntryAuthorPerson").max_values == MAX_AUTHOR_PATTERNS
+    assert {p.max_groups for p in spec.params} == {MAX_AND_GROUPS}
+    assert all(p.max_values == MAX_VALUES for p in spec.params if p.name != "$XDSDocumentEntryAuthorPerson")
+
+
+AND_OR_PARAMS = [
+    (QueryId.FIND_DOCUMENTS, "$XDSDocumentEntryEventCodeList"),
+    (QueryId.FIND_DOCUMENTS, "$XDSDocumentEntryConfidentialityCode"),
+    (QueryId.FIND_FOLDERS, "$XDSFolderCodeList"),
+    (QueryId.GET_ALL, "$XDSDocumentEntryConfidentialityCode"),
+]
+REQUIRED = {
+    QueryId.FIND_DOCUMENTS: FIND_DOCUMENTS_BASE,
+    QueryId.FIND_FOLDERS: (("$XDSFolderPatientId", f"'{PID}'"), ("$XDSFolderStatus", f"('{APPROVED}')")),
+    QueryId.GET_ALL: (("$patientId", f"'{PID}'"),
+                      *((f"${kind}Status", f"('{APPROVED}')") for kind in ("XDSDocumentEntry", "XDSSubmissionSet",
+                                                                           "XDSFolder"))),
+}
+
+
+@pytest.mark.parametrize("query_id, name", AND_OR_PARAMS)
+def test_at_most_10_and_groups(query_id, name):
+    groups = lambda n: [(name, codes_value(1, f"g{i}-")) for i in range(n)]  # noqa: E731
+
+    assert read_ok(request(query_id.value, *REQUIRED[query_id], *groups(MAX_AND_GROUPS)))
+    message = bound_finding(request(query_id.value, *REQUIRED[query_id], *groups(MAX_AND_GROUPS + 1)), name)
+    assert "11 Slots" in message and "at most 10 Slots (AND groups)" in message
+
+
+def test_300_event_code_slots_give_one_finding_and_are_not_read():
+    """The 15 KB request that kept PostgreSQL planning for 90 s; its values (malformed here) are not even read."""
+    name = "$XDSDocumentEntryEventCodeList"
+    message = bound_finding(find_documents(*[(name, "('no scheme')")] * 300), name)
+
+    assert "300 Slots" in message and "at most 10" in message
+
+
+@pytest.mark.parametrize(
+    "query_id, name, value",
+    [
+        (QueryId.FIND_DOCUMENTS, "$XDSDocumentEntryClassCode", lambda i: f"'c{i}^^1.2.3'"),
+        (QueryId.FIND_DOCUMENTS, "$XDSDocumentEntryFormatCode", lambda i: f"'f{i}^^1.2.3'"),
+        (QueryId.FIND_DOCUMENTS_BY_REFERENCE_ID, "$XDSDocumentEntryReferenceIdList", lambda i: f"'r{i}^^^&1.2&ISO'"),
+        (QueryId.FIND_SUBMISSION_SETS, "$XDSSubmissionSetSourceId", lambda i: f"'1.2.{i}'"),
+        (QueryId.GET_DOCUMENTS, "$XDSDocumentEntryEntryUUID", lambda i: f"'urn:uuid:00000000-0000-4000-8000-{i:012d}'"),
+        (QueryId.GET_DOCUMENTS, "$XDSDocumentEntryUniqueId", lambda i: f"'1.2.250.{i}'"),
+        (QueryId.GET_FOLDERS, "$XDSFolderUniqueId", lambda i: f"'1.2.250.{i}'"),
+        (QueryId.GET_ASSOCIATIONS, "$uuid", lambda i: f"'urn:uuid:00000000-0000-4000-8000-{i:012d}'"),
+        (QueryId.GET_SUBMISSION_SETS, "$uuid", lambda i: f"'urn:uuid:00000000-0000-4000-8000-{i:012d}'"),
+    ],
+)
+def test_at_most_1000_values_in_one_parameter(query_id, name, value):
+    required = {
+        QueryId.FIND_DOCUMENTS: FIND_DOCUMENTS_BASE,
+        QueryId.FIND_DOCUMENTS_BY_REFERENCE_ID: FIND_DOCUMENTS_BASE,
+        QueryId.FIND_SUBMISSION_SETS: (("$XDSSubmissionSetPatientId", f"'{PID}'"),
+                                       ("$XDSSubmissionSetStatus", f"('{APPROVED}')")),
+    }.get(query_id, ())
+    values = lambda n: "(" + ",".join(value(i) for i in range(n)) + ")"  # noqa: E731
+
+    assert read_ok(request(query_id.value, *required, (name, values(MAX_VALUES))))
+    message = bound_finding(request(query_id.value, *required, (name, values(MAX_VALUES + 1))), name)
+    assert "more than 1000 values" in message
+
+
+def test_the_1000_values_are_counted_over_every_value_element_and_slot():
+    name = "$XDSDocumentEntryEventCodeList"
+
+    def ten_slots(per: int) -> list[tuple[str, list[str]]]:
+        """Ten Slots of ``per`` values each, spread over two Value elements."""
+        return [(name, [codes_value(per // 2, f"s{i}a"), codes_value(per - per // 2, f"s{i}b")])
+                for i in range(MAX_AND_GROUPS)]
+
+    assert sum(map(len, read_ok(find_documents(*ten_slots(100))).event_codes)) == 1000
+    assert "more than 1000 values" in bound_finding(find_documents(*ten_slots(101)), name)
+
+
+def test_70000_reference_ids_give_one_finding():
+    """More than psycopg's 65 535 bound parameters; reading stops at the bound."""
+    name = "$XDSDocumentEntryReferenceIdList"
+    root = request(QueryId.FIND_DOCUMENTS_BY_REFERENCE_ID.value, *FIND_DOCUMENTS_BASE,
+                   (name, "(" + ",".join(f"'r{i}'" for i in range(70_000)) + ")"))
+
+    assert "more than 1000 values" in bound_finding(root, name)
+
+
+def test_1100_class_codes_give_one_finding():
+    """The request that broke SQLite's expression depth."""
+    name = "$XDSDocumentEntryClassCode"
+
+    assert "more than 1000 values" in bound_finding(find_documents((name, codes_value(1100))), name)
+
+
+def test_at_most_100_author_patterns():
+    name = "$XDSDocumentEntryAuthorPerson"
+    patterns = lambda n: "(" + ",".join(f"'%A{i}%'" for i in range(n)) + ")"  # noqa: E731
+
+    assert len(read_ok(find_documents((name, patterns(MAX_AUTHOR_PATTERNS)))).author_persons) == 100
+    assert "more than 100 values" in bound_finding(find_documents((name, patterns(MAX_AUTHOR_PATTERNS + 1))), name)
+
+
+@pytest.mark.parametrize(
+    "query_id, name, value",
+    [
+        (QueryId.FIND_DOCUMENTS, "$XDSDocumentEntryAuthorPerson", lambda n: "%" * n),
+        (QueryId.FIND_SUBMISSION_SETS, "$XDSSubmissionSetAuthorPerson", lambda n: "A" * n),
+        (QueryId.FIND_SUBMISSION_SETS, "$XDSSubmissionSetSourceId", lambda n: "1" * n),
+        (QueryId.FIND_DOCUMENTS_BY_REFERENCE_ID, "$XDSDocumentEntryReferenceIdList", lambda n: "r" * n),
+        (QueryId.GET_DOCUMENTS, "$XDSDocumentEntryUniqueId", lambda n: "1.2." + "3" * (n - 4)),
+        (QueryId.FIND_DOCUMENTS, "$XDSDocumentEntryPatientId", lambda n: "P" * (n - 13) + "^^^&1.2.3&ISO"),
+    ],
+)
+def test_at_most_256_characters_in_one_value(query_id, name, value):
+    others = {
+        QueryId.FIND_DOCUMENTS: dict(FIND_DOCUMENTS_BASE),
+        QueryId.FIND_DOCUMENTS_BY_REFERENCE_ID: dict(FIND_DOCUMENTS_BASE),
+        QueryId.FIND_SUBMISSION_SETS: {"$XDSSubmissionSetPatientId": f"'{PID}'",
+                                       "$XDSSubmissionSetStatus": f"('{APPROVED}')"},
+        QueryId.GET_DOCUMENTS: {},
+    }[query_id]
+    given = lambda n: request(query_id.value, *{**others, name: f"('{value(n)}')"}.items())  # noqa: E731
+
+    assert read_ok(given(MAX_VALUE_LENGTH))
+    message = bound_finding(given(MAX_VALUE_LENGTH + 1), name)
+    assert "a value of 257 characters is longer than the 256" in message
+
+
+def test_a_60000_character_author_pattern():
+    """The pattern that broke SQLite's LIKE; the message shows only its beginning."""
+    name = "$XDSDocumentEntryAuthorPerson"
+    message = bound_finding(find_documents((name, "'%" + "x" * 59_999 + "'")), name)
+
+    assert "a value of 60000 characters is longer than the 256" in message
+    assert len(message) < 600
+
+
+@pytest.mark.parametrize("code, scheme, ok", [
+    ("c" * 256, "s" * 256, True),  # code and scheme are two stored values, each a LongName
+    ("c" * 257, "1.2.3", False),
+    ("c", "s" * 257, False),
+])
+def test_code_and_scheme_are_each_at_most_256_characters(code, scheme, ok):
+    name = "$XDSDocumentEntryClassCode"
+    root = find_documents((name, f"('{code}^^{scheme}')"))
+
+    if ok:
+        assert read_ok(root).class_codes == [Code(code, scheme)]
+    else:
+        message = bound_finding(root, name)
+        assert "of 257 characters, more than the 256" in message
+
+
+def test_a_coded_value_text_is_bounded_too():
+    name = "$XDSDocumentEntryClassCode"
+    message = bound_finding(find_documents((name, f"('c^{'d' * 60_000}^1.2.3')")), name)
+
+    assert f"longer than the {MAX_CODE_TEXT_LENGTH}" in message
+
+
 # -- the hand-written request ---------------------------------------------------------------------------------------
 
 
@@ -477,7 +715,7 @@ def test_the_corpus_find_documents_request_field_by_field():
     assert type(query) is FindDocuments
     assert query.return_type is ReturnType.LEAF_CLASS and query.home_community_id is None
     assert query.patient_id == PID
-    assert CX.parse(query.patient_id) == CX("282079912345678", PATIENT.assigning_authority, identifier_type_code="NH")
+    assert CX.parse(query.patient_id) == PATIENT
     assert query.statuses == [AvailabilityStatus.APPROVED, AvailabilityStatus.DEPRECATED]
     assert query.class_codes == [Code("11", "1.2.250.1.213.1.1.4.1"), Code("10", "1.2.250.1.213.1.1.4.1"),
                                  Code("13", "1.2.250.1.213.1.1.4.1")]
@@ -548,26 +786,31 @@ def test_leaf_class_response():
     assert_valid(response)
 
 
-def test_leaf_class_response_with_home_community_id():
-    response = adhoc_query_response(some_objects(), ReturnType.LEAF_CLASS, [], home_community_id=HOME)
+def test_leaf_class_objects_carry_only_their_own_home():
+    response = adhoc_query_response(some_objects(), ReturnType.LEAF_CLASS, [])
 
-    assert [el.get("home") for el in response[0]] == [HOME, HOME, "urn:oid:1.2.9", HOME]  # the folder keeps its own
+    assert [el.get("home") for el in response[0]] == [None, None, "urn:oid:1.2.9", None]  # only the folder has one
     assert_valid(response)
 
 
 def test_object_ref_response():
     objects = some_objects()
-    plain = adhoc_query_response(objects, ReturnType.OBJECT_REF, [])
-    homed = adhoc_query_response(objects, ReturnType.OBJECT_REF, [], home_community_id=HOME)
+    response = adhoc_query_response(objects, ReturnType.OBJECT_REF, [])
 
-    assert children(plain[0]) == ["ObjectRef"] * 4
-    assert [(el.get("id"), el.get("home")) for el in plain[0]] == [
+    assert children(response[0]) == ["ObjectRef"] * 4
+    assert [(el.get("id"), el.get("home")) for el in response[0]] == [
         (o.entry_uuid, o.home_community_id) for o in objects
     ]
-    assert [el.get("home") for el in homed[0]] == [HOME, HOME, "urn:oid:1.2.9", HOME]
-    assert all(len(el) == 0 for el in homed[0])
-    assert_valid(plain)
-    assert_valid(homed)
+    assert [el.get("home") for el in response[0]] == [None, None, "urn:oid:1.2.9", None]
+    assert all(len(el) == 0 for el in response[0])
+    assert_valid(response)
+
+
+def test_the_consumer_home_community_id_is_not_copied_onto_the_objects():
+    """A registry does not label its objects with the unverified homeCommunityId the client sent."""
+    with pytest.raises(TypeError):
+        adhoc_query_response(some_objects(), ReturnType.LEAF_CLASS, [], home_community_id=HOME)  # type: ignore
+    assert "home_community_id" not in inspect.signature(adhoc_query_response).parameters
 
 
 def test_failure_response():

@@ -252,6 +252,13 @@ def test_found_documents_are_the_registered_objects(matrix_db):
     assert found == [registered[d.entry_uuid] for d in found]
 
 
+def test_a_thousand_codes_in_one_parameter_and_one_group(matrix_db):
+    """The codec allows 1 000 values; SQLite refuses ORs deeper than 1 000 terms, so codes go in a row-value IN."""
+    many = [Code(f"X{i}", "1.2.3.999") for i in range(999)]
+    assert set(find(matrix_db, class_codes=[*many, A])) == set(find(matrix_db, class_codes=[A]))
+    assert set(find(matrix_db, event_codes=[[*many, E1]])) == set(find(matrix_db, event_codes=[[E1]]))
+
+
 def test_sqlite_like_is_case_sensitive(matrix_db):
     with matrix_db.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT 'ABC' LIKE 'abc', 'abc' LIKE 'a_c'").one() == (False, True)
@@ -288,7 +295,8 @@ def test_find_queries_use_the_patient_index_on_sqlite(matrix_db):
         assert plan[0].startswith("SEARCH document_entries USING INDEX ix_document_entries_patient"), plan
         children = [line for line in plan if line.startswith("SEARCH document_entry_")]
         assert all("_document_id (document_id=?)" in line for line in children), plan
-        assert not any(line.startswith("SCAN") for line in plan), plan
+        # "SCAN … CONSTANT ROW(S)" reads the VALUES list of a row-value IN, not a table.
+        assert not any(line.startswith("SCAN") and "CONSTANT ROW" not in line for line in plan), plan
 
 
 # -- submission sets and folders ------------------------------------------------
