@@ -48,6 +48,8 @@ from sqlalchemy.engine import make_url
 
 from gateway.config import Settings
 from gateway.serving import BackgroundServer
+from gateway.soap.client import request_envelope
+from gateway.soap.namespaces import SOAP12
 from gateway.ebxml import submit_objects_request
 from gateway.metadata import (
     CX,
@@ -74,8 +76,6 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "bench_iti42"
 
 ITI42 = "urn:ihe:iti:2007:RegisterDocumentSet-b"
-SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-WSA = "http://www.w3.org/2005/08/addressing"
 CONTENT_TYPE = f'application/soap+xml; charset=UTF-8; action="{ITI42}"'
 RS_NS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
 SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
@@ -151,18 +151,7 @@ def build_submission(run: int, n: int, documents: int) -> Submission:
 
 
 def envelope(body: etree._Element, to: str = "http://localhost/xds/registry") -> bytes:
-    """A SOAP 1.2 envelope with the WS-Addressing headers ITI TF-2 §V.3.2 asks for."""
-    env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"s": SOAP12, "a": WSA})
-    header = etree.SubElement(env, f"{{{SOAP12}}}Header")
-    action = etree.SubElement(header, f"{{{WSA}}}Action")
-    action.text = ITI42
-    action.set(f"{{{SOAP12}}}mustUnderstand", "1")
-    etree.SubElement(header, f"{{{WSA}}}MessageID").text = f"urn:uuid:{uuid.uuid4()}"
-    reply = etree.SubElement(header, f"{{{WSA}}}ReplyTo")
-    etree.SubElement(reply, f"{{{WSA}}}Address").text = "http://www.w3.org/2005/08/addressing/anonymous"
-    etree.SubElement(header, f"{{{WSA}}}To").text = to
-    etree.SubElement(env, f"{{{SOAP12}}}Body").append(body)
-    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    return request_envelope(ITI42, body, to=to)[0]
 
 
 def build_bodies(run: int, first: int, count: int, documents: int) -> list[bytes]:

@@ -9,28 +9,15 @@ import requests
 from lxml import etree
 
 from gateway.ebxml import RS
+from gateway.soap.client import request_envelope
+from gateway.soap.namespaces import SOAP12, WSA
 
-SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-WSA = "http://www.w3.org/2005/08/addressing"
 
 
 def envelope(action: str, body: etree._Element | None, *, message_id: str | None = None,
              to: str = "http://localhost/xds/registry") -> tuple[bytes, str]:
     """A SOAP 1.2 envelope with the WS-Addressing headers ITI TF-2 §V.3.2 asks for."""
-    message_id = message_id or f"urn:uuid:{uuid.uuid4()}"
-    env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"s": SOAP12, "a": WSA})
-    header = etree.SubElement(env, f"{{{SOAP12}}}Header")
-    act = etree.SubElement(header, f"{{{WSA}}}Action")
-    act.text = action
-    act.set(f"{{{SOAP12}}}mustUnderstand", "1")
-    etree.SubElement(header, f"{{{WSA}}}MessageID").text = message_id
-    reply = etree.SubElement(header, f"{{{WSA}}}ReplyTo")
-    etree.SubElement(reply, f"{{{WSA}}}Address").text = "http://www.w3.org/2005/08/addressing/anonymous"
-    etree.SubElement(header, f"{{{WSA}}}To").text = to
-    body_el = etree.SubElement(env, f"{{{SOAP12}}}Body")
-    if body is not None:
-        body_el.append(body)
-    return etree.tostring(env, xml_declaration=True, encoding="UTF-8"), message_id
+    return request_envelope(action, body, to=to, message_id=message_id)
 
 
 def mtom_wrap(soap: bytes, action: str) -> tuple[str, bytes]:
