@@ -11,6 +11,7 @@ XML, which keeps responses stable for caching and for diffing in tests.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Iterable
 
@@ -33,11 +34,23 @@ from ..validation.findings import Finding, Severity
 from .bindings import DOCUMENT_ENTRY, FOLDER, SUBMISSION_SET, Binding
 from .namespaces import NSMAP, XML, ResponseStatus, lcm, rim, rs
 
-_ID_NAMESPACE = uuid.UUID("6f1f4c2e-3b0a-4e39-9a51-7d2f0c9b8e11")
+_ID_NAMESPACE = uuid.UUID("6f1f4c2e-3b0a-4e39-9a51-7d2f0c9b8e11").bytes
+_SLOT, _VALUE_LIST, _VALUE = rim("Slot"), rim("ValueList"), rim("Value")
 
 
 def _derived_id(owner: str, *parts: object) -> str:
-    return "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, "/".join([owner, *map(str, parts)])))
+    """UUID v5 (RFC 4122 §4.3) of the owner's id and the parts, computed without the uuid module's objects.
+
+    Same value as ``uuid.uuid5``; a LeafClass answer derives a dozen ids per
+    document, and the ``uuid`` module's object overhead was a quarter of the
+    time spent writing one.
+    """
+    name = "/".join([owner, *map(str, parts)])
+    digest = bytearray(hashlib.sha1(_ID_NAMESPACE + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _slot(parent: etree._Element, name: str, values: Iterable[str], *, keep_empty: bool = False) -> None:
@@ -45,10 +58,10 @@ def _slot(parent: etree._Element, name: str, values: Iterable[str], *, keep_empt
     values = list(values)
     if not values and not keep_empty:
         return
-    slot = etree.SubElement(parent, rim("Slot"), name=name)
-    value_list = etree.SubElement(slot, rim("ValueList"))
+    slot = etree.SubElement(parent, _SLOT, name=name)
+    value_list = etree.SubElement(slot, _VALUE_LIST)
     for value in values:
-        etree.SubElement(value_list, rim("Value")).text = value
+        etree.SubElement(value_list, _VALUE).text = value
 
 
 def _one(value: object | None) -> list[str]:

@@ -44,3 +44,14 @@ def test_each_binding_names_fields_of_its_model(model, binding, prefix):
     assert all(known.name.startswith(prefix + ".") for known in binding.external_ids)
     schemes = [*binding.codes, *binding.code_lists, *(known.scheme for known in binding.external_ids)]
     assert len(schemes) == len(set(schemes))
+
+
+def test_derived_ids_are_rfc4122_uuid5():
+    import uuid
+
+    from gateway.ebxml.rim_writer import _ID_NAMESPACE, _derived_id
+
+    namespace = uuid.UUID(bytes=_ID_NAMESPACE)
+    for owner, parts in [("urn:uuid:0d0d0d0d-0000-4000-8000-000000000001", ("cl", 3)), ("Doc01", ("ei", "x"))]:
+        expected = uuid.uuid5(namespace, "/".join([owner, *map(str, parts)]))
+        assert _derived_id(owner, *parts) == f"urn:uuid:{expected}"
