@@ -27,7 +27,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import queue
 import sqlite3
 import sys
@@ -36,15 +35,14 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import requests
-import sqlalchemy
 from lxml import etree
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from common import machine_info, percentile
 from gateway.config import Settings
 from gateway.serving import BackgroundServer
 from gateway.soap.client import request_envelope
@@ -220,15 +218,6 @@ def postgres_target(url: str) -> Target:
 # -- the run ---------------------------------------------------------------------------
 
 
-def percentile(sorted_values: list[float], p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
-
 
 def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> dict:
     """Send every body once, from ``clients`` threads; stop taking new work at ``deadline``."""
@@ -349,23 +338,6 @@ def report(r: dict) -> None:
         print(f"  first failure: {r['first_failure']}")
 
 
-def _version(package: str) -> str | None:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
-
-
-def machine_info() -> dict:
-    return {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "sqlalchemy": sqlalchemy.__version__,
-        "sqlite": sqlite3.sqlite_version,
-        **{package: _version(package) for package in ("waitress", "flask", "lxml", "psycopg", "requests")},
-    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

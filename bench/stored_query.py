@@ -40,7 +40,6 @@ import io
 import json
 import logging
 import os
-import platform
 import pstats
 import queue
 import random
@@ -50,15 +49,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import sqlalchemy
 from lxml import etree
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 import synthetic
+from common import machine_info, percentile
 from gateway.metadata import AvailabilityStatus, Code
 from gateway.soap.client import request_envelope
 from gateway.soap.namespaces import SOAP12
@@ -692,15 +690,6 @@ def build_queries(target: Target, doc_counts: list[int], submission_sets: int, c
 # ======================================================================================
 
 
-def percentile(sorted_values: list[float], p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
-
 
 def summary(latencies: list[float], counts: list[int], failures: list[str], timed_out: bool, label: str) -> dict:
     lat = sorted(latencies)
@@ -999,38 +988,7 @@ def explain(target: Target, kinds: list[Kind], max_results: int) -> dict[str, st
 # ======================================================================================
 
 
-def _version(package: str) -> str | None:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
 
-
-def gateway_revision() -> str | None:
-    """The commit measured, with "+dirty" when the working tree differs from it."""
-    import subprocess
-
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH_DIR, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=BENCH_DIR,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return head + ("+dirty" if dirty else "")
-
-
-def machine_info() -> dict:
-    return {
-        "gateway_revision": gateway_revision(),
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "sqlalchemy": sqlalchemy.__version__,
-        "sqlite": sqlite3.sqlite_version,
-        **{package: _version(package) for package in ("waitress", "flask", "lxml", "psycopg", "requests")},
-    }
 
 
 def print_table(title: str, results: dict) -> None:

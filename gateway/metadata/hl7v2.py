@@ -14,7 +14,7 @@ why each type keeps the raw components it could not name.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 COMPONENT = "^"

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, and_, exists, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, String, exists, or_, select, true, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import InstrumentedAttribute, Session
