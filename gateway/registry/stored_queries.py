@@ -181,7 +181,7 @@ def get_all(store: QueryStore, q: GetAll, budget: _Budget):
     # Every association with a returned object at either end, as the NIST
     # toolkit answers GetAll: a replacement's RPLC shows even when the
     # replaced (Deprecated) document was not asked for.
-    associations = budget.take(store.associations_touching(_uuids(sets, documents, folders)))
+    associations = budget.take(store.associations_touching(_uuids(sets, documents, folders), limit=budget.limit))
     return [*sets, *documents, *folders, *associations]
 
 
@@ -197,13 +197,13 @@ def get_folders(store: QueryStore, q: GetFolders, budget: _Budget):
 
 def get_associations(store: QueryStore, q: GetAssociations, budget: _Budget):
     """GetAssociations (.7): the Associations with one of the objects as source or target."""
-    return budget.take(store.associations_touching(q.uuids))
+    return budget.take(store.associations_touching(q.uuids, limit=budget.limit))
 
 
 def get_documents_and_associations(store: QueryStore, q: GetDocumentsAndAssociations, budget: _Budget):
     """GetDocumentsAndAssociations (.8): the DocumentEntries and the Associations touching them."""
     documents = budget.take(store.documents_by_ids(q.documents))
-    return [*documents, *budget.take(store.associations_touching(_uuids(documents)))]
+    return [*documents, *budget.take(store.associations_touching(_uuids(documents), limit=budget.limit))]
 
 
 def get_submission_sets(store: QueryStore, q: GetSubmissionSets, budget: _Budget):

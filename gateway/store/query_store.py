@@ -156,9 +156,17 @@ class QueryStore:
 
     # -- associations -----------------------------------------------------
 
-    def associations_touching(self, uuids: Iterable[str], types: Iterable[str] | None = None) -> list[Association]:
-        """Associations with one of ``uuids`` as source or target, of ``types`` (None: any), any status."""
-        return self._associations(uuids, types, lambda chunk: or_(_A.source_uuid.in_(chunk), _A.target_uuid.in_(chunk)))
+    def associations_touching(
+        self, uuids: Iterable[str], types: Iterable[str] | None = None, *, limit: int | None = None
+    ) -> list[Association]:
+        """Associations with one of ``uuids`` as source or target, of ``types`` (None: any), any status.
+
+        With ``limit``, at most that many are read and decoded: a caller that
+        returns them all passes its remaining result budget plus one, so that
+        an object with a million associations costs one bounded read.
+        """
+        ends = lambda chunk: or_(_A.source_uuid.in_(chunk), _A.target_uuid.in_(chunk))  # noqa: E731
+        return self._associations(uuids, types, ends, limit=limit)
 
     def associations_from(self, sources: Iterable[str], types: Iterable[str] | None = None) -> list[Association]:
         """Associations whose source is one of ``sources``."""
@@ -209,7 +217,9 @@ class QueryStore:
                 found.update((key, payload) for key, payload in self.session.execute(query))
         return _decoded(found)
 
-    def _associations(self, uuids: Iterable[str], types: Iterable[str] | None, ends) -> list[Association]:
+    def _associations(
+        self, uuids: Iterable[str], types: Iterable[str] | None, ends, *, limit: int | None = None
+    ) -> list[Association]:
         type_values = None if types is None else _unique(plain(t) for t in types)
         if type_values == []:
             return []
@@ -218,7 +228,11 @@ class QueryStore:
             query = select(_A.id, _A.payload).where(ends(chunk))
             if type_values is not None:
                 query = query.where(_A.type.in_(type_values))
+            if limit is not None:
+                query = query.order_by(_A.id).limit(limit)
             found.update((key, payload) for key, payload in self.session.execute(query))
+            if limit is not None and len(found) >= limit:
+                break
         return _decoded(found)
 
 

@@ -248,6 +248,19 @@ def test_get_associations(registry):
     assert names(registry.run(GetAssociations(uuids=["urn:uuid:00000000-0000-4000-8000-000000000404"]))) == set()
 
 
+@pytest.mark.parametrize("limit, expected", [(3, {"SS1>B", "F1>B", "E-apnd-B"}), (2, None)])
+def test_get_associations_reads_no_more_than_the_limit_allows(registry, limit, expected):
+    bounded = StoredQueryService(registry.db, max_results=limit)
+
+    outcome = bounded.run(GetAssociations(uuids=[u("B")]))
+
+    if expected is None:
+        assert [f.code for f in outcome.findings] == [ErrorCode.TOO_MANY_RESULTS]
+        assert outcome.objects == []
+    else:
+        assert names(outcome) == expected
+
+
 def test_get_documents_and_associations(registry):
     query = GetDocumentsAndAssociations(documents=ObjectIds(uuids=(u("B"), u("E"))))
     assert names(registry.run(query)) == {"B", "E", "SS1>B", "F1>B", "E-apnd-B", "SS2>E"}
