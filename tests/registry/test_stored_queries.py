@@ -443,3 +443,17 @@ def test_full_metadata_of_two_patients_is_refused(registry):
 
     assert outcome.objects == []
     assert [(f.code, f.severity.name) for f in outcome.findings] == [("XDSResultNotSinglePatient", "ERROR")]
+
+
+@pytest.mark.parametrize("make", [
+    lambda rt: FindDocuments(patient_id=P, statuses=[APPROVED, DEPRECATED], return_type=rt),
+    lambda rt: FindSubmissionSets(patient_id=P, statuses=[APPROVED], return_type=rt),
+    lambda rt: FindFolders(patient_id=P, statuses=[APPROVED], return_type=rt),
+], ids=["documents", "submission sets", "folders"])
+def test_object_ref_finds_the_same_objects_without_reading_their_metadata(registry, make):
+    full = registry.run(make(ReturnType.LEAF_CLASS))
+    refs = registry.run(make(ReturnType.OBJECT_REF))
+
+    assert names(refs) == names(full) != set()
+    assert [o.entry_uuid for o in refs.objects] == [o.entry_uuid for o in full.objects]
+    assert all(o.title is None and o.unique_id is None for o in refs.objects)
