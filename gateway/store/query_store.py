@@ -29,7 +29,7 @@ The store never writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, String, exists, or_, select, true, tuple_
@@ -64,10 +64,9 @@ from .schema import (
     SubmissionSetAuthorRow,
     SubmissionSetRow,
 )
+from .batches import in_chunks
 from .serialize import from_dict
 
-#: Values per IN list (SQLite allows 32766 parameters, PostgreSQL 65535).
-CHUNK_SIZE = 500
 #: The escape character of every LIKE: PostgreSQL's default, declared so that SQLite (no default) agrees.
 LIKE_ESCAPE = "\\"
 
@@ -198,7 +197,7 @@ class QueryStore:
         container = _CONTAINER_ROWS[kind]
         containers: dict[int, dict[str, Any]] = {}
         associations: dict[int, dict[str, Any]] = {}
-        for chunk in _chunks(member_uuids):
+        for chunk in in_chunks(member_uuids):
             query = (
                 select(_A.id, _A.payload, container.id, container.payload)
                 .join(container, container.entry_uuid == _A.source_uuid)
@@ -228,7 +227,7 @@ class QueryStore:
         for column, values in ((row.entry_uuid, ids.uuids), (getattr(row, "unique_id", None), ids.unique_ids)):
             if column is None or not values:
                 continue
-            for chunk in _chunks(values):
+            for chunk in in_chunks(values):
                 query = select(row.id, row.payload).where(column.in_(chunk), *extra)
                 found.update((key, payload) for key, payload in self.session.execute(query))
         return _decoded(found)
@@ -240,7 +239,7 @@ class QueryStore:
         if type_values == []:
             return []
         found: dict[int, dict[str, Any]] = {}
-        for chunk in _chunks(uuids):
+        for chunk in in_chunks(uuids):
             query = select(_A.id, _A.payload).where(ends(chunk))
             if type_values is not None:
                 query = query.where(_A.type.in_(type_values))
@@ -386,10 +385,6 @@ def _unique(values: Iterable[T]) -> list[T]:
     return list(dict.fromkeys(values))
 
 
-def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    wanted = _unique(values)
-    for start in range(0, len(wanted), CHUNK_SIZE):
-        yield wanted[start : start + CHUNK_SIZE]
 
 
 def _decoded(payloads: dict[int, dict[str, Any]]) -> list[Any]:

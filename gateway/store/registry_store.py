@@ -14,7 +14,7 @@ lookups, chunked to stay under the drivers' bind-parameter limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -39,10 +39,9 @@ from .schema import (
     SubmissionSetAuthorRow,
     SubmissionSetRow,
 )
+from .batches import in_chunks
 from .serialize import from_dict
 
-#: Values per IN list (SQLite allows 32766 parameters, PostgreSQL 65535).
-CHUNK_SIZE = 500
 
 _OBJECT_ROWS = (DocumentEntryRow, SubmissionSetRow, FolderRow, AssociationRow)
 _UNIQUE_ID_ROWS = (DocumentEntryRow, SubmissionSetRow, FolderRow)
@@ -74,7 +73,7 @@ class RegistryStore:
         found: dict[str, list[XdsObject]] = {}
         for row in _UNIQUE_ID_ROWS:
             order = [row.unique_id, row.version] if hasattr(row, "version") else [row.unique_id]
-            for chunk in _chunks(wanted):
+            for chunk in in_chunks(wanted):
                 query = select(row.unique_id, row.payload).where(row.unique_id.in_(chunk)).order_by(*order)
                 for unique_id, payload in self.session.execute(query):
                     found.setdefault(unique_id, []).append(from_dict(payload))
@@ -85,7 +84,7 @@ class RegistryStore:
         remaining = list(dict.fromkeys(uuids))
         found: dict[str, XdsObject] = {}
         for row in _OBJECT_ROWS:
-            for chunk in _chunks(remaining):
+            for chunk in in_chunks(remaining):
                 query = select(row.entry_uuid, row.payload).where(row.entry_uuid.in_(chunk))
                 found.update((uuid, from_dict(payload)) for uuid, payload in self.session.execute(query))
             # An entryUUID names one object: stop looking once all are found.
@@ -112,7 +111,7 @@ class RegistryStore:
         if not wanted or not (as_source or as_target) or type_values == []:
             return []
         found: dict[int, dict[str, Any]] = {}
-        for chunk in _chunks(wanted):
+        for chunk in in_chunks(wanted):
             ends = []
             if as_source:
                 ends.append(AssociationRow.source_uuid.in_(chunk))
@@ -203,7 +202,7 @@ class RegistryStore:
         wanted = list(dict.fromkeys(uuids))
         found: set[str] = set()
         for row in (DocumentEntryRow, FolderRow):
-            for chunk in _chunks(wanted):
+            for chunk in in_chunks(wanted):
                 query = (
                     select(row.entry_uuid)
                     .where(row.entry_uuid.in_(chunk), row.availability_status == AvailabilityStatus.APPROVED.short_name)
@@ -275,7 +274,7 @@ class RegistryStore:
         between SQLite and PostgreSQL.
         """
         updated: set[str] = set()
-        for chunk in _chunks(uuids):
+        for chunk in in_chunks(uuids):
             query = select(row.id, row.entry_uuid, row.payload).where(row.entry_uuid.in_(chunk))
             rows = self.session.execute(query).all()
             if rows:
@@ -287,6 +286,3 @@ class RegistryStore:
         return updated
 
 
-def _chunks(values: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(values), CHUNK_SIZE):
-        yield values[start : start + CHUNK_SIZE]

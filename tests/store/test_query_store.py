@@ -425,9 +425,9 @@ def test_associations(db, versions):
 
 
 def test_long_id_lists_are_chunked(db, versions, monkeypatch):
-    from gateway.store import query_store
+    from gateway.store import batches
 
-    monkeypatch.setattr(query_store, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(batches, "CHUNK_SIZE", 2)
     v1, v2, third, fol, ss, links = versions
     uuids = [v1.entry_uuid, v2.entry_uuid, "urn:uuid:x", third.entry_uuid, v1.entry_uuid]
     statements = []

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.metadata.hl7v2 import DTM
 from gateway.metadata.vocabulary import AssociationType, AvailabilityStatus
-from gateway.store import registry_store
+from gateway.store import batches
 from gateway.store.registry_store import RegistryStore
 from gateway.store.schema import (
     DocumentEntryAuthorRow,
@@ -210,7 +210,7 @@ def test_patients(db):
 
 
 def test_lookups_work_across_chunks(db, monkeypatch):
-    monkeypatch.setattr(registry_store, "CHUNK_SIZE", 3)
+    monkeypatch.setattr(batches, "CHUNK_SIZE", 3)
     submission = factories.submission()
     extra = [factories.document() for _ in range(5)]
     with db.session() as session:
