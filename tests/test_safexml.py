@@ -144,6 +144,53 @@ def test_doctype_refused_before_the_parser_runs(monkeypatch, payload):
     assert caught.value.reason == "DTDs are not accepted"
 
 
+# ------------------------------------------------------ buffers, huge_tree --
+
+@pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview])
+def test_any_byte_buffer_parses(wrap):
+    document = '<?xml version="1.0" encoding="UTF-16"?><r>\u00e9</r>'.encode("utf-16")
+    assert parse_xml(wrap(document)).text == "\u00e9"
+    with pytest.raises(XmlRejected) as caught:
+        parse_xml(wrap(b"<!DOCTYPE r><r/>"))
+    assert caught.value.reason == "DTDs are not accepted"
+
+
+# One text node of 12 MB of base64: over libxml2's 10 MB limit.
+LARGE_TEXT = b"<Document>" + b"QUJD" * (3 << 20) + b"</Document>"
+
+
+def test_huge_tree_allows_a_large_text_node():
+    assert len(parse_xml(bytearray(LARGE_TEXT), huge_tree=True).text) == 12 << 20
+
+
+def test_large_text_node_refused_without_huge_tree():
+    with pytest.raises(XmlRejected) as caught:
+        parse_xml(LARGE_TEXT)
+    # The parser's own message (its wording varies across libxml2 versions:
+    # "... try XML_PARSE_HUGE" or "huge text node").
+    assert caught.value.reason.startswith("the XML is not well-formed: ")
+    assert "huge" in caught.value.reason.lower()
+
+
+@pytest.mark.parametrize(
+    "payload", [BILLION_LAUGHS, b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>']
+)
+def test_huge_tree_still_refuses_dtds(payload):
+    with pytest.raises(XmlRejected) as caught:
+        parse_xml(payload, huge_tree=True)
+    assert caught.value.reason == "DTDs are not accepted"
+
+
+def test_huge_tree_still_checks_the_parsed_doctype(monkeypatch):
+    import gateway.safexml as safexml
+
+    # Even if the prolog scan missed it, the parsed document's DTD is caught.
+    monkeypatch.setattr(safexml, "_reject_doctype_before_parsing", lambda data: None)
+    with pytest.raises(XmlRejected) as caught:
+        parse_xml(b"<!DOCTYPE r><r/>", huge_tree=True)
+    assert caught.value.reason == "DTDs are not accepted"
+
+
 # ------------------------------------------------------------ xml_safe_text --
 
 @pytest.mark.parametrize(

@@ -8,6 +8,10 @@ in a response envelope.  ITI TF-2 §V.3.2 asks a receiver to answer in
 kind, so an MTOM request (or a handler that returns attachments) gets an
 MTOM response and a plain request a plain ``application/soap+xml`` one.
 
+Documents can be large (ITI-41, ITI-43), so the request body is read into
+one buffer that the parsed request's attachments are views of, and an MTOM
+response is sent as it is produced, never joined in memory.
+
 Whatever goes wrong while a POST is handled, the client gets a SOAP fault,
 never an HTML error page: :class:`SoapFault` as raised, and any other
 exception (from reading, parsing, dispatching or building the answer) as a
@@ -30,7 +34,7 @@ from lxml import etree
 
 from ..safexml import XmlRejected, parse_xml
 from .envelope import SoapFault, SoapRequest, build_soap_fault, build_soap_response, parse_soap_request
-from .mtom import build_multipart_related
+from .mtom import Attachment, build_multipart_related
 from .namespaces import WSA, WSDL_SOAP11, WSDL_SOAP12
 
 __all__ = ["Handler", "Operation", "soap_blueprint"]
@@ -38,10 +42,12 @@ __all__ = ["Handler", "Operation", "soap_blueprint"]
 log = logging.getLogger(__name__)
 
 # A handler gets the parsed request and returns the response payload (the
-# element to put in env:Body) plus optional MTOM attachments as
-# (content_id, content_type, data); the payload references them with
-# xop:Include href="cid:<content_id>".
-Handler = Callable[[SoapRequest], tuple[etree._Element, list[tuple[str, str, bytes]] | None]]
+# element to put in env:Body) plus optional MTOM attachments; the payload
+# references them with xop:Include href="cid:<content_id>".  A streamed
+# attachment is read after the handler has returned, while the response is
+# sent: an error then can only cut the connection, so a handler should make
+# sure its documents exist before returning them.
+Handler = Callable[[SoapRequest], tuple[etree._Element, list[Attachment] | None]]
 
 _SOAP_CONTENT_TYPE = "application/soap+xml; charset=UTF-8"
 _READ_CHUNK = 64 * 1024
@@ -49,41 +55,69 @@ _READ_CHUNK = 64 * 1024
 
 @dataclass
 class Operation:
-    """One WSDL operation: the request action it answers, and how."""
+    """One WSDL operation: the request action it answers, and how.
+
+    ``mtom_response`` makes every answer an MTOM package, also to a plain
+    request and without attachments, for transactions whose response must
+    be one (ITI-43, ITI TF-2 §3.43).
+    """
 
     request_action: str
     response_action: str
     handler: Handler
+    mtom_response: bool = False
 
 
 class _TooLarge(Exception):
     pass
 
 
-def _read_body(max_bytes: int) -> bytes:
+def _read_body(max_bytes: int) -> bytearray:
     """Read the request body, never holding more than ``max_bytes + 1``.
 
-    A declared Content-Length is checked before reading anything; without
-    one (chunked transfer coding) the stream is read up to one byte past the
-    limit, which is enough to know the limit was exceeded.
+    A declared Content-Length is checked before reading anything, and the
+    body is read straight into one buffer of that size: the MTOM parts are
+    views of it, so a document is in memory once.  A body shorter than
+    declared (the client hung up) is returned as far as it came; the parser
+    finds it incomplete.  Without a Content-Length (chunked transfer
+    coding) the stream is read up to one byte past the limit, which is
+    enough to know the limit was exceeded.
     """
     request = flask.request
+    stream = request.stream
     declared = request.content_length
     if declared is not None:
         if declared > max_bytes:
             raise _TooLarge()
-        return request.get_data(cache=False)
-    chunks: list[bytes] = []
-    received = 0
-    while received <= max_bytes:
-        chunk = request.stream.read(min(_READ_CHUNK, max_bytes + 1 - received))
+        body = bytearray(declared)
+        with memoryview(body) as view:
+            filled = 0
+            while filled < declared:
+                count = _read_into(stream, view[filled:])
+                if not count:
+                    break
+                filled += count
+        del body[filled:]  # allowed again: the view is released
+        return body
+    body = bytearray()
+    while len(body) <= max_bytes:
+        chunk = stream.read(min(_READ_CHUNK, max_bytes + 1 - len(body)))
         if not chunk:
             break
-        chunks.append(chunk)
-        received += len(chunk)
-    if received > max_bytes:
+        body += chunk
+    if len(body) > max_bytes:
         raise _TooLarge()
-    return b"".join(chunks)
+    return body
+
+
+def _read_into(stream, view: memoryview) -> int:
+    """``stream.readinto(view)``; WSGI input need only have ``read`` (PEP 3333)."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        return readinto(view) or 0
+    chunk = stream.read(min(len(view), _READ_CHUNK))
+    view[:len(chunk)] = chunk
+    return len(chunk)
 
 
 def _fault_response(fault: SoapFault, relates_to: str | None = None) -> flask.Response:
@@ -127,11 +161,14 @@ def soap_blueprint(
     wsdl_file: pathlib.Path,
     *,
     max_bytes_getter: Callable[[], int],
+    large_documents: bool = False,
 ) -> flask.Blueprint:
     """Create a blueprint serving ``operations`` at ``path``.
 
     ``max_bytes_getter`` is called per request so that the limit follows
-    the live configuration.
+    the live configuration.  ``large_documents`` accepts text nodes over
+    10 MB in the envelope, for documents sent as inline base64 (ITI-41
+    without MTOM); the size limit still applies.
     """
     by_action: dict[str, Operation] = {}
     for operation in operations:
@@ -153,14 +190,19 @@ def soap_blueprint(
             )
         payload, attachments = operation.handler(soap_request)
         xml = build_soap_response(operation.response_action, soap_request.message_id, payload)
-        if attachments or soap_request.mtom:
-            content_type, body = build_multipart_related(
+        if attachments or soap_request.mtom or operation.mtom_response:
+            content_type, chunks, length = build_multipart_related(
                 xml, list(attachments or []), soap_action=operation.response_action
             )
-        else:
-            content_type = f'{_SOAP_CONTENT_TYPE}; action="{operation.response_action}"'
-            body = xml
-        return flask.Response(body, status=200, content_type=content_type)
+            # The chunks go to the server as they come (direct_passthrough:
+            # no re-encoding by werkzeug), so a large attachment is never
+            # held whole; the length, when known, spares chunked coding.
+            response = flask.Response(chunks, status=200, content_type=content_type, direct_passthrough=True)
+            if length is not None:
+                response.content_length = length
+            return response
+        content_type = f'{_SOAP_CONTENT_TYPE}; action="{operation.response_action}"'
+        return flask.Response(xml, status=200, content_type=content_type)
 
     def handle(exchange: _Exchange) -> flask.Response:
         """Answer the request, SoapFaults included; other exceptions propagate."""
@@ -170,7 +212,13 @@ def soap_blueprint(
                 data = _read_body(max_bytes)
             except _TooLarge:
                 raise SoapFault("Sender", f"request larger than {max_bytes} bytes", http_status=413) from None
-            soap_request = parse_soap_request(flask.request.headers.get("Content-Type", ""), data, max_bytes=max_bytes)
+            soap_request = parse_soap_request(
+                flask.request.headers.get("Content-Type", ""), data, max_bytes=max_bytes, huge_tree=large_documents
+            )
+            # The request keeps what it needs of the body (MTOM parts are
+            # views of it); a plain body, inline base64 documents and all,
+            # is in the tree now and need not stay while the handler runs.
+            del data
             exchange.action, exchange.message_id = soap_request.action, soap_request.message_id
             return dispatch(soap_request)
         except SoapFault as fault:

@@ -33,9 +33,10 @@ from .mtom import (
     XOP_MEDIA_TYPE,
     MimePart,
     MtomError,
+    binary_content,
+    check_xop_includes,
     parse_content_type,
     parse_multipart_related,
-    resolve_xop_includes,
 )
 from .namespaces import (
     GATEWAY,
@@ -85,8 +86,11 @@ class SoapRequest:
     """A parsed and checked SOAP 1.2 request.
 
     ``body`` is the single child element of ``env:Body`` (the ITI request
-    element); for MTOM requests its ``xop:Include`` elements have already
-    been replaced by base64 text and ``attachments`` holds the MIME parts.
+    element).  For MTOM requests ``attachments`` holds the MIME parts, and
+    the ``xop:Include`` elements stay in the tree, checked but not replaced
+    by base64 text (which would add 4/3 of each document to the tree, and
+    as much again each time the text is read): read a document with
+    :meth:`binary_content`.
     """
 
     action: str
@@ -98,6 +102,16 @@ class SoapRequest:
     attachments: dict[str, MimePart]
     envelope: etree._Element
     mtom: bool = False  # the request was an MTOM/XOP package
+
+    def binary_content(self, element: etree._Element) -> bytes | memoryview:
+        """The octets of a base64Binary element such as ``xdsb:Document``.
+
+        The referenced attachment (not a copy) when the element holds an
+        ``xop:Include``, else its base64 text decoded; see
+        :func:`.mtom.binary_content`.  Raises :class:`MtomError` on text
+        that is not base64.
+        """
+        return binary_content(element, self.attachments)
 
 
 class SoapFault(Exception):
@@ -360,7 +374,9 @@ def _response_endpoint(headers: dict[str, etree._Element], name: str, *, none_al
     )
 
 
-def _split_transport(content_type: str, body: bytes) -> tuple[bytes, dict[str, MimePart], bool, bool]:
+def _split_transport(
+    content_type: str, body: bytes | bytearray
+) -> tuple[bytes | bytearray | memoryview, dict[str, MimePart], bool, bool]:
     """Return (envelope bytes, attachments, is_mtom, is_soap11_media)."""
     media_type, params = parse_content_type(content_type)
     if media_type == SOAP12_MEDIA_TYPE:
@@ -388,7 +404,9 @@ def _split_transport(content_type: str, body: bytes) -> tuple[bytes, dict[str, M
     raise _unsupported_media(media_type or "(no Content-Type)")
 
 
-def parse_soap_request(content_type: str, body: bytes, *, max_bytes: int) -> SoapRequest:
+def parse_soap_request(
+    content_type: str, body: bytes | bytearray, *, max_bytes: int, huge_tree: bool = False
+) -> SoapRequest:
     """Parse and check a SOAP 1.2 request, plain or MTOM.
 
     Checks, in SOAP processing order: size, media type, well-formed XML
@@ -398,12 +416,16 @@ def parse_soap_request(content_type: str, body: bytes, *, max_bytes: int) -> Soa
     response endpoints (anonymous only).  Raises :class:`SoapFault` on the
     first problem found; once the envelope structure is known good, the
     fault's ``relates_to`` is the request's MessageID (when it has one).
+
+    ``body`` is not copied: MTOM attachments are views of it.  ``huge_tree``
+    lets the envelope hold text nodes over 10 MB, i.e. documents sent as
+    inline base64 (see :func:`gateway.safexml.parse_xml`).
     """
     if len(body) > max_bytes:
         raise _sender(f"request larger than {max_bytes} bytes", http_status=413)
     xml, attachments, mtom, soap11_media = _split_transport(content_type or "", body)
     try:
-        envelope = parse_xml(xml, max_bytes=max_bytes)
+        envelope = parse_xml(xml, max_bytes=max_bytes, huge_tree=huge_tree)
     except XmlRejected as error:
         raise _sender(error.reason) from None
     if soap11_media and envelope.tag != f"{{{SOAP11}}}Envelope":
@@ -448,7 +470,7 @@ def _check_request(
 
     if mtom:
         try:
-            resolve_xop_includes(envelope, attachments)
+            check_xop_includes(envelope, attachments)
         except MtomError as error:
             raise _sender(f"malformed MTOM message: {error.reason}") from None
 

@@ -12,7 +12,7 @@ from lxml import etree
 from gateway.soap import endpoint as endpoint_module
 from gateway.soap import envelope as envelope_module
 from gateway.soap.endpoint import Operation, soap_blueprint
-from gateway.soap.mtom import parse_content_type, parse_multipart_related
+from gateway.soap.mtom import Attachment, AttachmentSizeError, parse_content_type, parse_multipart_related
 from gateway.soap.namespaces import SOAP11, SOAP12, WSA, WSDL_SOAP12
 
 from .messages import ECHO_ACTION, ECHO_RESPONSE_ACTION, MESSAGE_ID, SOAP_CT, envelope, mtom_request
@@ -32,7 +32,29 @@ def echo(request):
         return response, None
     holder = etree.SubElement(response, "{urn:test}Document")
     etree.SubElement(holder, "{http://www.w3.org/2004/08/xop/include}Include", href="cid:back%40gateway")
-    return response, [("back@gateway", "application/octet-stream", base64.b64decode(document.text))]
+    return response, [Attachment("back@gateway", "application/octet-stream", data=request.binary_content(document))]
+
+
+STREAMED = bytes(range(256)) * 1000
+opened = []
+
+
+def stream(request):
+    """Answer with an attachment streamed in pieces, recording when it is opened."""
+    response = etree.Element("{urn:test}StreamResponse")
+    holder = etree.SubElement(response, "{urn:test}Document")
+    etree.SubElement(holder, "{http://www.w3.org/2004/08/xop/include}Include", href="cid:s@gateway")
+    size = {"exact": len(STREAMED), "unknown": None, "wrong": len(STREAMED) + 1}[request.body.text]
+
+    def chunks():
+        opened.append(request.body.text)
+        return (STREAMED[offset:offset + 4096] for offset in range(0, len(STREAMED), 4096))
+
+    return response, [Attachment("s@gateway", "application/octet-stream", chunks=chunks, size=size)]
+
+
+def empty(request):
+    return etree.Element("{urn:test}EmptyResponse"), None
 
 
 def explode(request):
@@ -45,7 +67,7 @@ def max_bytes():
 
 
 @pytest.fixture
-def client(max_bytes):
+def client(max_bytes, large_documents):
     app = flask.Flask(__name__)
     app.register_blueprint(
         soap_blueprint(
@@ -54,12 +76,20 @@ def client(max_bytes):
             [
                 Operation(ECHO_ACTION, ECHO_RESPONSE_ACTION, echo),
                 Operation("urn:test:Explode", "urn:test:ExplodeResponse", explode),
+                Operation("urn:test:Stream", "urn:test:StreamResponse", stream),
+                Operation("urn:test:Empty", "urn:test:EmptyResponse", empty, mtom_response=True),
             ],
             REGISTRY_WSDL,
             max_bytes_getter=lambda: max_bytes["value"],
+            large_documents=large_documents,
         )
     )
     return app.test_client()
+
+
+@pytest.fixture
+def large_documents():
+    return False
 
 
 def _fault(response) -> tuple[tuple[str, str], tuple[str, str] | None, str]:
@@ -100,6 +130,7 @@ def test_mtom_request_gets_mtom_response(client):
     assert media == "multipart/related"
     assert params["type"] == "application/xop+xml"
     assert params["start-info"] == f'application/soap+xml; action="{ECHO_RESPONSE_ACTION}"'
+    assert response.headers["Content-Length"] == str(len(response.data))
     root_part, attachments = parse_multipart_related(response.headers["Content-Type"], response.data)
     assert attachments["back@gateway"].data == data
     root = etree.fromstring(root_part.data)
@@ -118,6 +149,114 @@ def test_mtom_request_without_attachments_gets_mtom_response(client):
     assert etree.fromstring(root_part.data).find("env:Body/{urn:test}EchoResponse", NS).text == "hello"
 
 
+def test_request_body_is_read_into_one_buffer_that_parts_are_views_of(client, monkeypatch):
+    seen = []
+    real = endpoint_module.parse_soap_request
+
+    def spy(content_type, body, **kwargs):
+        request = real(content_type, body, **kwargs)
+        seen.append((body, request.attachments["doc1@client"].data))
+        return request
+
+    monkeypatch.setattr(endpoint_module, "parse_soap_request", spy)
+    body = '<t:Echo xmlns:t="urn:test"><t:Document><xop:Include href="cid:doc1@client"/></t:Document></t:Echo>'
+    content_type, raw = mtom_request(envelope(body=body), [("doc1@client", b"%PDF-1.4")])
+    assert client.post(PATH, data=raw, content_type=content_type).status_code == 200
+    [(buffer, part)] = seen
+    assert isinstance(buffer, bytearray) and buffer == raw
+    assert part.obj is buffer
+
+
+def test_plain_request_with_inline_document_gets_mtom_response(client):
+    data = bytes(range(256))
+    body = f'<t:Echo xmlns:t="urn:test"><t:Document>{base64.encodebytes(data).decode()}</t:Document></t:Echo>'
+    response = client.post(PATH, data=envelope(body=body), content_type=SOAP_CT)
+    assert response.status_code == 200
+    _, attachments = parse_multipart_related(response.headers["Content-Type"], response.data)
+    assert attachments["back@gateway"].data == data
+
+
+def test_mtom_response_operation_answers_a_plain_request_in_mtom(client):
+    response = client.post(PATH, data=envelope(action="urn:test:Empty"), content_type=SOAP_CT)
+    assert response.status_code == 200
+    root_part, attachments = parse_multipart_related(response.headers["Content-Type"], response.data)
+    assert attachments == {}
+    assert etree.fromstring(root_part.data).find("env:Body/{urn:test}EmptyResponse", NS) is not None
+
+
+@pytest.mark.parametrize("size", ["exact", "unknown"])
+def test_streamed_attachment_response(client, size):
+    raw = envelope(action="urn:test:Stream", body=f'<t:Stream xmlns:t="urn:test">{size}</t:Stream>')
+    response = client.post(PATH, data=raw, content_type=SOAP_CT)
+    assert response.status_code == 200
+    assert response.is_streamed
+    if size == "exact":
+        assert response.headers["Content-Length"] == str(len(response.data))
+    else:
+        assert "Content-Length" not in response.headers
+    _, attachments = parse_multipart_related(response.headers["Content-Type"], response.data)
+    assert attachments["s@gateway"].data == STREAMED
+
+
+def test_streamed_attachment_of_the_wrong_size_aborts_the_body(client):
+    raw = envelope(action="urn:test:Stream", body='<t:Stream xmlns:t="urn:test">wrong</t:Stream>')
+    response = client.post(PATH, data=raw, content_type=SOAP_CT)
+    assert response.status_code == 200  # already sent when the mismatch shows
+    with pytest.raises(AttachmentSizeError):
+        response.get_data()
+
+
+class _ReadOnlyStream:
+    """A WSGI input stream with nothing but read() (PEP 3333 asks no more)."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def read(self, size=-1):
+        return self._data.read(size)
+
+
+@pytest.mark.parametrize("stream_type", [io.BytesIO, _ReadOnlyStream])
+def test_body_shorter_than_content_length_is_read_as_far_as_it_goes(client, stream_type):
+    raw = envelope()
+    response = client.post(
+        PATH,
+        content_type=SOAP_CT,
+        environ_overrides={
+            "wsgi.input": stream_type(raw),
+            "CONTENT_LENGTH": str(len(raw) + 100),
+            # The server terminates the stream: werkzeug hands it over as is.
+            "wsgi.input_terminated": True,
+        },
+    )
+    assert response.status_code == 200
+
+
+def _inline_document_request(size: int) -> bytes:
+    text = base64.b64encode(bytes(size)).decode()  # one text node of 4/3 size
+    return envelope(body=f'<t:Echo xmlns:t="urn:test"><t:Document>{text}</t:Document></t:Echo>')
+
+
+@pytest.mark.parametrize("large_documents", [True])
+def test_large_documents_endpoint_accepts_large_inline_document(client, max_bytes, large_documents):
+    raw = _inline_document_request(9 << 20)
+    max_bytes["value"] = len(raw)
+    response = client.post(PATH, data=raw, content_type=SOAP_CT)
+    assert response.status_code == 200
+    _, attachments = parse_multipart_related(response.headers["Content-Type"], response.data)
+    assert attachments["back@gateway"].data == bytes(9 << 20)
+
+
+def test_default_endpoint_refuses_large_text_nodes(client, max_bytes):
+    raw = _inline_document_request(9 << 20)
+    max_bytes["value"] = len(raw)
+    response = client.post(PATH, data=raw, content_type=SOAP_CT)
+    assert response.status_code == 400
+    code, _, reason = _fault(response)
+    assert code == (SOAP12, "Sender")
+    assert reason.startswith("the XML is not well-formed: ")
+
+
 def test_unknown_action(client):
     response = client.post(PATH, data=envelope(action="urn:test:Nope"), content_type=SOAP_CT)
     assert response.status_code == 400
@@ -126,7 +265,7 @@ def test_unknown_action(client):
     assert subcode == (WSA, "ActionNotSupported")
     assert reason == (
         "The action urn:test:Nope is not supported at this endpoint; "
-        "supported actions: urn:test:Echo, urn:test:Explode"
+        "supported actions: urn:test:Echo, urn:test:Empty, urn:test:Explode, urn:test:Stream"
     )
     root = etree.fromstring(response.data)
     assert root.find("env:Header/wsa:RelatesTo", NS).text == MESSAGE_ID

@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from gateway.soap.envelope import SoapFault, build_soap_fault, build_soap_response, parse_soap_request
-from gateway.soap.namespaces import GATEWAY, SOAP11, SOAP12, WSA, WSA_ANONYMOUS, WSA_NONE, WSSE
+from gateway.soap.namespaces import GATEWAY, SOAP11, SOAP12, WSA, WSA_ANONYMOUS, WSA_NONE, WSSE, XOP
 
 from .messages import ECHO_ACTION, MESSAGE_ID, SOAP_CT, envelope, mtom_request
 
@@ -97,17 +97,88 @@ def test_fault_to_without_address():
     )
 
 
-def test_mtom_request_resolves_xop_include():
+def test_mtom_request_keeps_xop_include_and_part_is_a_view_of_the_body():
     data = b"%PDF-1.4\r\n\x00\xff--MIME_b0undary-not\r\n"
     body = '<t:Echo xmlns:t="urn:test"><t:Document><xop:Include href="cid:doc1%40client"/></t:Document></t:Echo>'
     content_type, raw = mtom_request(envelope(body=body), [("doc1@client", data)])
+    raw = bytearray(raw)  # what the endpoint passes
     request = parse_soap_request(content_type, raw, max_bytes=MAX)
     assert request.mtom is True
     assert list(request.attachments) == ["doc1@client"]
-    assert request.attachments["doc1@client"].data == data
+    part = request.attachments["doc1@client"].data
+    assert isinstance(part, memoryview) and part.obj is raw  # zero-copy
+    assert part == data
     document = request.body[0]
-    assert len(document) == 0
-    assert base64.b64decode(document.text) == data
+    [include] = document
+    assert include.tag == f"{{{XOP}}}Include"
+    assert include.get("href") == "cid:doc1%40client"
+    content = request.binary_content(document)
+    assert isinstance(content, memoryview) and content.obj is raw
+    assert content == data
+
+
+def test_binary_content_of_a_plain_request_decodes_base64():
+    body = '<t:Echo xmlns:t="urn:test"><t:Document>JVBE\n  Rg==\n</t:Document></t:Echo>'
+    request = parse_soap_request(SOAP_CT, envelope(body=body), max_bytes=MAX)
+    assert request.binary_content(request.body[0]) == b"%PDF"
+
+
+@pytest.mark.parametrize(
+    ("document", "parts", "reason"),
+    [
+        ('<xop:Include href="http://example.org/doc"/>', [("doc@client", b"x")],
+         "xop:Include href must be a cid: URL, got 'http://example.org/doc'"),
+        ('text<xop:Include href="cid:doc@client"/>', [("doc@client", b"x")],
+         "an element holding xop:Include must have no other content"),
+        ('<xop:Include href="cid:doc@client"/><t:Extra/>', [("doc@client", b"x")],
+         "an element holding xop:Include must have no other content"),
+    ],
+    ids=["not-cid", "text-beside", "element-beside"],
+)
+def test_mtom_request_with_bad_xop_include(document, parts, reason):
+    body = f'<t:Echo xmlns:t="urn:test"><t:Document>{document}</t:Document></t:Echo>'
+    content_type, raw = mtom_request(envelope(body=body), parts)
+    fault = _fault_of(content_type, raw)
+    assert (fault.code, fault.subcode) == ("Sender", None)
+    assert fault.reason == f"malformed MTOM message: {reason}"
+
+
+def test_mtom_request_referencing_a_part_twice():
+    body = (
+        '<t:Echo xmlns:t="urn:test"><t:Document><xop:Include href="cid:doc@client"/></t:Document>'
+        '<t:Document><xop:Include href="cid:doc%40client"/></t:Document></t:Echo>'
+    )
+    content_type, raw = mtom_request(envelope(body=body), [("doc@client", b"x")])
+    fault = _fault_of(content_type, raw)
+    assert fault.code == "Sender"
+    assert fault.reason == "malformed MTOM message: MIME part <doc@client> is referenced by more than one xop:Include"
+
+
+def _inline_document_request(size: int) -> bytes:
+    text = base64.b64encode(bytes(range(256)) * (size // 256)).decode()
+    return envelope(body=f'<t:Echo xmlns:t="urn:test"><t:Document>{text}</t:Document></t:Echo>')
+
+
+def _fault_of_limit(raw: bytes, *, huge_tree: bool) -> SoapFault:
+    with pytest.raises(SoapFault) as caught:
+        parse_soap_request(SOAP_CT, raw, max_bytes=len(raw), huge_tree=huge_tree)
+    return caught.value
+
+
+def test_huge_tree_accepts_a_large_inline_document():
+    raw = _inline_document_request(9 << 20)  # 12 MB of base64 text in one node
+    request = parse_soap_request(SOAP_CT, raw, max_bytes=len(raw), huge_tree=True)
+    assert request.binary_content(request.body[0]) == bytes(range(256)) * ((9 << 20) // 256)
+    fault = _fault_of_limit(raw, huge_tree=False)
+    assert fault.code == "Sender"
+    assert fault.reason.startswith("the XML is not well-formed: ")
+    assert "huge" in fault.reason.lower()  # libxml2: "... try XML_PARSE_HUGE" / "huge text node"
+
+
+def test_huge_tree_still_refuses_a_dtd():
+    raw = envelope().replace(b'<?xml version="1.0" encoding="UTF-8"?>', b"<!DOCTYPE env:Envelope>")
+    fault = _fault_of_limit(raw, huge_tree=True)
+    assert (fault.code, fault.reason) == ("Sender", "DTDs are not accepted")
 
 
 def test_mtom_request_with_missing_part():
