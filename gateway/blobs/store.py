@@ -5,6 +5,12 @@ ITI TF-3 §4.2.3.2.10) and counted (the XDS ``size``) on the way, so that a
 100 MB document never has to be held whole in memory. Keys are opaque names
 chosen by the caller with :func:`new_key`; nothing of the document's
 metadata (patient, uniqueId) appears in a file name.
+
+Sweeping orphans (blobs whose registration never committed) needs two more
+things of every store: each blob's last-modified time, so that a blob younger
+than a grace period (a registration still in progress) is never taken, and a
+way to clear the leftovers of writes that were killed half way, which never
+became blobs and so are not listed.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+_INCOMING = ".incoming-"
 CHUNK_SIZE = 1024 * 1024
 
 
@@ -35,6 +43,14 @@ class BlobInfo:
     key: str
     size: int
     sha1: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlobEntry:
+    """A stored blob as listed for sweeping: its key and when it was last written (aware, UTC)."""
+
+    key: str
+    modified: datetime
 
 
 class BlobStore(Protocol):
@@ -55,14 +71,35 @@ class BlobStore(Protocol):
     def exists(self, key: str) -> bool:
         ...
 
-    def keys(self) -> Iterator[str]:
-        """Every blob key (for sweeping orphans)."""
+    def list_blobs(self) -> Iterator[BlobEntry]:
+        """Every complete blob, in no particular order (for sweeping orphans)."""
+        ...
+
+    def remove_incomplete(self, older_than: datetime) -> int:
+        """Remove leftovers of interrupted writes older than ``older_than``; how many went.
+
+        "Older" is by the store's own clock of a write: S3 knows when an upload
+        started, a folder when its file was last written. Either way a write
+        still running when its leftovers are removed fails cleanly rather than
+        storing a partial blob, but ``older_than`` should leave more time than
+        the longest upload takes.
+        """
+        ...
+
+    def describe(self) -> str:
+        """Where the blobs are, in words, for logs and command output."""
         ...
 
 
-def _check(key: str) -> str:
-    # Keys become file names: anything but new_key()'s shape could walk the tree.
-    if not _KEY.fullmatch(key):
+def is_key(name: str) -> bool:
+    """Whether ``name`` has the shape of a :func:`new_key` output."""
+    return _KEY.fullmatch(name) is not None
+
+
+def check_key(key: str) -> str:
+    """``key`` itself, or ``ValueError`` when it is not shaped like a :func:`new_key` output."""
+    # Keys become file and object names: anything else could walk the tree.
+    if not is_key(key):
         raise ValueError(f"not a blob key: {key!r}")
     return key
 
@@ -73,7 +110,8 @@ class FileSystemBlobStore:
     A blob is written to a temporary file in its final folder, flushed to
     disk (``fsync``), then renamed into place, and the folder itself is
     synced: after ``put`` returns, the blob survives a crash; before, no
-    partial file ever carries its key.
+    partial file ever carries its key. A process killed mid-write leaves its
+    ``.incoming-*`` file behind; :meth:`remove_incomplete` clears those.
     """
 
     def __init__(self, root: Path) -> None:
@@ -81,7 +119,7 @@ class FileSystemBlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        _check(key)
+        check_key(key)
         return self.root / key[:2] / key[2:4] / key
 
     def put(self, key: str, chunks: Iterable[bytes]) -> BlobInfo:
@@ -90,7 +128,7 @@ class FileSystemBlobStore:
             raise FileExistsError(f"blob {key} already exists")
         path.parent.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha1(), 0
-        fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_INCOMING, dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
@@ -119,16 +157,38 @@ class FileSystemBlobStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def keys(self) -> Iterator[str]:
+    def list_blobs(self) -> Iterator[BlobEntry]:
         for path in self.root.glob("??/??/*"):
-            if _KEY.fullmatch(path.name):
-                yield path.name
+            if is_key(path.name) and (modified := _mtime(path)) is not None:
+                yield BlobEntry(path.name, modified)
+
+    def remove_incomplete(self, older_than: datetime) -> int:
+        removed = 0
+        for path in self.root.glob(f"??/??/{_INCOMING}*"):
+            # A live write touches its file with every chunk. Should a stalled one lose
+            # its file here, its final rename fails: the put errors, nothing partial stays.
+            modified = _mtime(path)
+            if modified is not None and modified < older_than:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def describe(self) -> str:
+        return f"folder {self.root}"
 
 
 def _chunks_of(handle) -> Iterator[bytes]:
     with handle:
         while chunk := handle.read(CHUNK_SIZE):
             yield chunk
+
+
+def _mtime(path: Path) -> datetime | None:
+    # None when the file went away since it was listed (deleted or renamed meanwhile).
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return None
 
 
 def _fsync_dir(folder: Path) -> None:
