@@ -28,3 +28,16 @@ class ResponseStatus:
     SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
     FAILURE = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
     PARTIAL_SUCCESS = "urn:ihe:iti:2007:ResponseStatusType:PartialSuccess"
+
+
+#: XOP 1.0 §2.1. Also in :mod:`gateway.soap.namespaces`; repeated here because the ebXML layer
+#: writes and reads ``xop:Include`` inside XDS.b Document elements without depending on the SOAP layer.
+XOP = "http://www.w3.org/2004/08/xop/include"
+
+
+def xdsb(local: str) -> str:
+    return f"{{{XDSB}}}{local}"
+
+
+def xop(local: str) -> str:
+    return f"{{{XOP}}}{local}"
