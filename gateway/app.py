@@ -7,9 +7,12 @@ from pathlib import Path
 
 import flask
 
-from .config import Settings
+from .blobs import BlobStore, FileSystemBlobStore
+from .config import BlobStoreKind, Settings
 from .endpoints.registry_port import registry_operations
+from .endpoints.repository_port import repository_operations
 from .registry import DocumentRegistry
+from .repository import DocumentRepository
 from .registry.stored_queries import StoredQueryService
 from .soap.endpoint import soap_blueprint
 from .store.database import Database
@@ -20,7 +23,23 @@ log = logging.getLogger(__name__)
 WSDL_DIR = Path(__file__).resolve().parent.parent / "wsdl"
 
 
-def create_app(settings: Settings, *, db: Database | None = None) -> flask.Flask:
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The blob store the settings name: a folder (default) or an S3 bucket."""
+    if settings.blob_store is BlobStoreKind.S3:
+        from .blobs.s3 import S3BlobStore  # boto3 is loaded only when used
+
+        return S3BlobStore(
+            settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            endpoint_url=settings.s3_endpoint_url or None,
+            region=settings.s3_region or None,
+        )
+    return FileSystemBlobStore(settings.documents_dir)
+
+
+def create_app(
+    settings: Settings, *, db: Database | None = None, blobs: BlobStore | None = None
+) -> flask.Flask:
     """Build the application. The database must already be migrated (``xds-gateway db upgrade``)."""
     app = flask.Flask("gateway")
     app.config["SETTINGS"] = settings
@@ -31,6 +50,9 @@ def create_app(settings: Settings, *, db: Database | None = None) -> flask.Flask
 
     registry = DocumentRegistry(database, patient_policy=settings.patient_policy)
     queries = StoredQueryService(database, max_results=settings.max_results)
+    repository = DocumentRepository(
+        registry, blobs or open_blob_store(settings), repository_unique_id=settings.repository_unique_id
+    )
     app.register_blueprint(
         soap_blueprint(
             "registry",
@@ -38,6 +60,16 @@ def create_app(settings: Settings, *, db: Database | None = None) -> flask.Flask
             registry_operations(registry, queries),
             WSDL_DIR / "XDS.b_DocumentRegistry.wsdl",
             max_bytes_getter=lambda: settings.max_request_bytes,
+        )
+    )
+    app.register_blueprint(
+        soap_blueprint(
+            "repository",
+            "/xds/repository",
+            repository_operations(repository),
+            WSDL_DIR / "XDS.b_DocumentRepository.wsdl",
+            max_bytes_getter=lambda: settings.max_repository_request_bytes,
+            large_documents=True,
         )
     )
 

@@ -39,12 +39,40 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             db.current_revision(), db.head_revision(),
         )
         return 1
-    settings.documents_dir.mkdir(parents=True, exist_ok=True)
     host = args.host or settings.host
     port = args.port or settings.port
     log.info("XDS.b registry at http://%s:%d/xds/registry (database %s, profile %s)",
              host, port, _redacted(settings.effective_database_url), settings.profile.value)
+    log.info("XDS.b repository %s at http://%s:%d/xds/repository (documents in %s)",
+             settings.repository_unique_id, host, port, _blob_store(settings).describe())
     serve_forever(settings, db, host=host, port=port)
+    return 0
+
+
+def _blob_store(settings: Settings):
+    from .app import open_blob_store
+
+    return open_blob_store(settings)
+
+
+def cmd_blobs_sweep(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from .repository import sweep_orphan_blobs
+
+    if args.older_than < 0:
+        print("xds-gateway: --older-than must be zero or more seconds", file=sys.stderr)
+        return 2
+    blobs = _blob_store(settings)
+    report = sweep_orphan_blobs(
+        _database(settings), blobs, grace=timedelta(seconds=args.older_than), dry_run=args.dry_run
+    )
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{blobs.describe()}: {report.examined} blobs, {report.referenced} referenced, "
+          f"{verb} {len(report.removed)} orphans, {report.recent_orphans} recent orphans kept "
+          f"(younger than {args.older_than} s), {report.incomplete_removed} interrupted writes removed")
+    for key in report.removed:
+        print(f"  {verb} {key}")
     return 0
 
 
@@ -72,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations up to the latest").set_defaults(func=cmd_db_upgrade)
     db_sub.add_parser("current", help="print the database's migration revision").set_defaults(func=cmd_db_current)
+    blobs = sub.add_parser("blobs", help="document storage maintenance")
+    blobs_sub = blobs.add_subparsers(dest="blobs_command", required=True)
+    sweep = blobs_sub.add_parser(
+        "sweep", help="remove document blobs no registered document points at (left by interrupted submissions)"
+    )
+    sweep.add_argument("--older-than", type=int, default=3600, metavar="SECONDS",
+                       help="only blobs written at least this long ago (default 3600: a submission in "
+                            "progress has written its blobs but not yet committed its metadata)")
+    sweep.add_argument("--dry-run", action="store_true", help="list the orphans, remove nothing")
+    sweep.set_defaults(func=cmd_blobs_sweep)
     return parser
 
 

@@ -30,6 +30,11 @@ class Profile(str, Enum):
     CI_SIS = "ci-sis"
 
 
+class BlobStoreKind(str, Enum):
+    FOLDER = "folder"
+    S3 = "s3"
+
+
 class ConfigError(ValueError):
     """A setting has a value the gateway cannot use; the message names it."""
 
@@ -46,8 +51,21 @@ class Settings:
     patient_policy: PatientPolicy = PatientPolicy.AUTO
     #: The repository's OID (XDS repositoryUniqueId); used by ITI-41 and ITI-43.
     repository_unique_id: str = "1.2.250.1.999.1.1.1"
-    #: Largest SOAP request accepted, in bytes (a Provide and Register carries documents).
+    #: Largest SOAP request accepted by the registry (ITI-42, ITI-18), in bytes.
     max_request_bytes: int = 64 * 1024 * 1024
+    #: Largest SOAP request accepted by the repository (ITI-41 carries the documents), in bytes.
+    #: A request is held in memory once while it is handled.
+    max_repository_request_bytes: int = 256 * 1024 * 1024
+    #: Where document bytes go: ``folder`` (``blob_dir``) or ``s3`` (S3-compatible object storage).
+    blob_store: BlobStoreKind = BlobStoreKind.FOLDER
+    #: Folder of the ``folder`` blob store; empty means ``<data_dir>/documents``.
+    blob_dir: str = ""
+    #: Bucket, key prefix, endpoint (empty: AWS) and region of the ``s3`` blob store.
+    #: Credentials come from the usual AWS variables or files (AWS_ACCESS_KEY_ID, …).
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
     #: Most objects a stored query (ITI-18) may return; more is XDSTooManyResults.
     max_results: int = 10_000
     #: Longest a stored query may run on PostgreSQL before it is stopped (XDSRegistryError).
@@ -64,18 +82,18 @@ class Settings:
 
     @property
     def server_body_limit(self) -> int:
-        """What the HTTP server itself accepts: twice the SOAP limit plus 1 MiB.
+        """What the HTTP server itself accepts: twice the larger SOAP limit plus 1 MiB.
 
         Requests between the two limits reach the endpoint, which refuses them
         with a SOAP fault (HTTP 413) a client can read; only grossly oversized
         ones get the server's bare 413. The server spools large bodies to disk,
         so this bounds disk use, not memory.
         """
-        return 2 * self.max_request_bytes + 1024 * 1024
+        return 2 * max(self.max_request_bytes, self.max_repository_request_bytes) + 1024 * 1024
 
     @property
     def documents_dir(self) -> Path:
-        return self.data_dir / "documents"
+        return Path(self.blob_dir) if self.blob_dir else self.data_dir / "documents"
 
 
 def _coerce(name: str, raw: object, kind: type) -> object:
@@ -148,8 +166,11 @@ def _check(settings: Settings) -> None:
         raise bad("max_results", settings.max_results, "must be at least 1")
     if settings.threads < 1:
         raise bad("threads", settings.threads, "must be at least 1")
-    if settings.max_request_bytes < MIN_REQUEST_BYTES:
-        raise bad("max_request_bytes", settings.max_request_bytes, f"must be at least {MIN_REQUEST_BYTES}")
+    for name in ("max_request_bytes", "max_repository_request_bytes"):
+        if getattr(settings, name) < MIN_REQUEST_BYTES:
+            raise bad(name, getattr(settings, name), f"must be at least {MIN_REQUEST_BYTES}")
+    if settings.blob_store is BlobStoreKind.S3 and not settings.s3_bucket:
+        raise bad("s3_bucket", settings.s3_bucket, "must name a bucket when XDSGW_BLOB_STORE=s3")
     if settings.log_level.upper() not in _LOG_LEVELS:
         raise bad("log_level", settings.log_level, f"is not a log level (one of: {', '.join(_LOG_LEVELS)})")
     if not (_OID.fullmatch(settings.repository_unique_id) and len(settings.repository_unique_id) <= 64):

@@ -13,12 +13,13 @@ import threading
 import waitress
 
 from .app import create_app
+from .blobs import BlobStore
 from .config import Settings
 from .store.database import Database
 
 
-def _create(settings: Settings, db: Database, host: str, port: int):
-    app = create_app(settings, db=db)
+def _create(settings: Settings, db: Database, host: str, port: int, blobs: BlobStore | None = None):
+    app = create_app(settings, db=db, blobs=blobs)
     # Move everything start-up created into the permanent generation: full
     # collections then scan only what requests leave behind, not the ~90 000
     # objects of the application itself (31–38 ms each, the p99 of heavy
@@ -46,8 +47,11 @@ class BackgroundServer:
     sockets from another thread while its loop waits on them fails with EBADF.
     """
 
-    def __init__(self, settings: Settings, db: Database, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _create(settings, db, host, port)
+    def __init__(
+        self, settings: Settings, db: Database, *, host: str = "127.0.0.1", port: int = 0,
+        blobs: BlobStore | None = None,
+    ) -> None:
+        self._server = _create(settings, db, host, port, blobs)
         self.base_url = f"http://{host}:{self._server.effective_port}"
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="xds-gateway-server", daemon=True)

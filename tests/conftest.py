@@ -16,6 +16,7 @@ from gateway.config import Settings
 from gateway.store.database import Database
 
 from .support.databases import fresh_postgres_schema
+from .support.seaweed import s3_server  # noqa: F401  (one SeaweedFS server for the whole session)
 from .support.server import RunningGateway, empty, start_server
 
 PG_SCHEMA = "gateway_it"

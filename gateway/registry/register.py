@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from ..metadata import (
     DTM,
@@ -79,11 +81,21 @@ class DocumentRegistry:
         self.db = db
         self.patient_policy = patient_policy
 
-    def register(self, submission: Submission, *, findings: list[Finding] | None = None) -> RegisterOutcome:
+    def register(
+        self,
+        submission: Submission,
+        *,
+        findings: list[Finding] | None = None,
+        alongside: Callable[[Session], None] | None = None,
+    ) -> RegisterOutcome:
         """Validate and store ``submission``; ``findings`` are those of an earlier stage (the reader).
 
         Every finding is returned, those given and those of validation; if any
-        is an error, nothing is stored.
+        is an error, nothing is stored. ``alongside`` runs in the same
+        transaction once the objects are stored (their ``urn:uuid`` ids
+        assigned): the integrated repository (ITI-41) records its documents
+        there, so that metadata and repository rows commit together or not at
+        all.
         """
         earlier = list(findings or [])
         try:
@@ -93,6 +105,8 @@ class DocumentRegistry:
                 if has_errors(found):
                     raise _Rejected(found)
                 ids = self._apply(submission, store)
+                if alongside is not None:
+                    alongside(session)
         except _Rejected as rejected:
             return RegisterOutcome(rejected.findings)
         except IntegrityError as exc:

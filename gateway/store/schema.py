@@ -270,3 +270,34 @@ class PatientRow(Base):
     status: Mapped[str] = mapped_column(SHORT)
 
     __table_args__ = (Index("ux_patients_patient_id", "patient_id", unique=True),)
+
+
+class RepositoryDocumentRow(Base):
+    """A document held by the Document Repository (ITI-41): where its bytes are, and what they are.
+
+    Written in the same transaction as the DocumentEntry that describes the
+    document, after the bytes are safely in the blob store: a row here
+    always points at a complete blob. ITI-43 finds documents by
+    (repositoryUniqueId, uniqueId); the blob sweep keeps every ``blob_key``
+    listed here.
+    """
+
+    __tablename__ = "repository_documents"
+
+    id: Mapped[int] = _key()
+    repository_unique_id: Mapped[str] = mapped_column(String(64))
+    document_unique_id: Mapped[str]
+    #: The DocumentEntry registered for the document when it was provided.
+    entry_uuid: Mapped[str]
+    blob_key: Mapped[str] = mapped_column(String(32))
+    mime_type: Mapped[str]
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: SHA-1, 40 lower-case hex digits (ITI TF-3 §4.2.3.2.10).
+    hash: Mapped[str] = mapped_column(String(40))
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ux_repository_documents_repository_document", "repository_unique_id", "document_unique_id",
+              unique=True),
+        Index("ux_repository_documents_blob_key", "blob_key", unique=True),
+    )

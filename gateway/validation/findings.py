@@ -40,6 +40,7 @@ class ErrorCode:
     REPOSITORY_BUSY = "XDSRepositoryBusy"
     REPOSITORY_OUT_OF_RESOURCES = "XDSRepositoryOutOfResources"
     UNKNOWN_REPOSITORY_ID = "XDSUnknownRepositoryId"
+    DOCUMENT_UNIQUE_ID_ERROR = "XDSDocumentUniqueIdError"
     UNKNOWN_STORED_QUERY = "XDSUnknownStoredQuery"
     STORED_QUERY_PARAM_NUMBER = "XDSStoredQueryParamNumber"
     STORED_QUERY_MISSING_PARAM = "XDSStoredQueryMissingParam"

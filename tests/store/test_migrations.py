@@ -21,6 +21,7 @@ TABLES = {
     "folder_codes",
     "associations",
     "patients",
+    "repository_documents",
 }
 
 
@@ -36,13 +37,13 @@ def test_upgrade_creates_the_tables_and_records_the_revision(empty_db):
     empty_db.upgrade()
 
     assert not empty_db.is_empty()
-    assert empty_db.current_revision() == "0001"
+    assert empty_db.current_revision() == "0002"
     assert _tables(empty_db) == TABLES | {"alembic_version"}
 
 
 def test_upgrade_twice_is_harmless(db):
     db.upgrade()
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
 
 
 def test_orm_metadata_and_migrated_database_agree(db):

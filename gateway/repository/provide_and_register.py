@@ -1,0 +1,242 @@
+"""Provide and Register Document Set-b (ITI-41): the Document Repository's side (ITI TF-2 §3.41.4.1.3).
+
+The repository pairs each DocumentEntry with its Document, computes the
+hash and size of every document (checking them against those the submitter
+gave), sets its own repositoryUniqueId, validates the metadata, writes the
+bytes to the blob store, and registers the submission with the registry
+(the same service as ITI-42) in a transaction that also records where each
+document's bytes are.
+
+Atomicity, in the order things happen:
+
+1. Blobs are written first, each under a fresh random key; a write that
+   fails removes what was written before it.
+2. The registration's transaction then stores the metadata *and* the
+   repository rows that point at the blobs. It commits whole or not at all.
+3. If it does not commit, the blobs are removed.
+
+A crash after 1 and before the end of 2 leaves blobs nothing points at;
+``xds-gateway blobs sweep`` removes them. Metadata pointing at a missing
+blob cannot happen: no row names a blob before the blob is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from ..blobs import BlobStore, new_key
+from ..metadata import DocumentEntry
+from ..metadata.repository import Buffer, Document, DocumentReference, ProvideAndRegisterDocumentSet
+from ..registry import DocumentRegistry
+from ..registry.register import RegisterOutcome
+from ..store.repository_store import RepositoryStore, StoredDocument
+from ..validation import validate_metadata_only
+from .retrieve import DocumentRetrieval, RetrieveOutcome
+from ..validation.attributes import label, location
+from ..validation.findings import ErrorCode, Finding, error, has_errors, warning
+
+log = logging.getLogger(__name__)
+
+#: Chunks handed to the blob store: slices of the request buffer, not copies.
+WRITE_CHUNK = 1024 * 1024
+
+
+@dataclass
+class _Paired:
+    entry: DocumentEntry
+    data: Buffer
+    size: int
+    sha1: str
+    blob_key: str | None = None
+
+
+class DocumentRepository:
+    """The Document Repository actor: ITI-41 here, ITI-43 through :class:`DocumentRetrieval`."""
+
+    def __init__(self, registry: DocumentRegistry, blobs: BlobStore, *, repository_unique_id: str) -> None:
+        self.registry = registry
+        self.blobs = blobs
+        self.repository_unique_id = repository_unique_id
+        self._retrieval = DocumentRetrieval(registry.db, blobs, repository_unique_id=repository_unique_id)
+
+    def retrieve(self, references: list[DocumentReference]) -> RetrieveOutcome:
+        """ITI-43: see :class:`DocumentRetrieval`."""
+        return self._retrieval.retrieve(references)
+
+    def provide_and_register(
+        self, request: ProvideAndRegisterDocumentSet, *, findings: list[Finding] | None = None
+    ) -> RegisterOutcome:
+        """Store the documents and register their metadata, or store nothing; every finding is returned."""
+        earlier = list(findings or [])
+        submission = request.submission
+        paired, found = pair_documents(submission.documents, request.documents)
+        found += [f for p in paired for f in self._complete_entry(p)]
+        # hash, size and repositoryUniqueId are the repository's to set (done
+        # above for every entry that has its Document); not required of the source.
+        found += validate_metadata_only(
+            submission, code=ErrorCode.REPOSITORY_METADATA_ERROR, require_repository_attributes=False
+        )
+        found = earlier + found
+        if has_errors(found):
+            return RegisterOutcome(found)
+
+        try:
+            self._write_blobs(paired)
+        except Exception:
+            log.exception("ITI-41: writing documents to %s failed", self.blobs.describe())
+            return RegisterOutcome(found + [error(
+                ErrorCode.REPOSITORY_ERROR,
+                "the repository could not store the documents; nothing was stored, the submission may be retried",
+            )])
+
+        def record(session: Session) -> None:
+            RepositoryStore(session).add(
+                StoredDocument(
+                    repository_unique_id=self.repository_unique_id,
+                    document_unique_id=p.entry.unique_id or "",
+                    entry_uuid=p.entry.entry_uuid,
+                    blob_key=p.blob_key or "",
+                    mime_type=p.entry.mime_type or "",
+                    size=p.size,
+                    hash=p.sha1,
+                )
+                for p in paired
+            )
+
+        stored = False
+        try:
+            outcome = self.registry.register(submission, findings=found, alongside=record)
+            stored = not has_errors(outcome.findings)
+            return outcome
+        finally:
+            if not stored:
+                self._remove_blobs(paired)
+
+    def _complete_entry(self, paired: _Paired) -> list[Finding]:
+        """Check the submitter's hash and size against the document, then set what the repository owns.
+
+        ITI TF-2 §3.41.4.1.3: the repository computes hash and size and adds
+        them with its repositoryUniqueId. Values given by the submitter must
+        agree with the document; a repositoryUniqueId naming another
+        repository is replaced (with a warning): this repository is the one
+        that holds the document now.
+        """
+        entry, findings = paired.entry, []
+        where = location(entry)
+        if entry.hash is not None and entry.hash.strip().lower() != paired.sha1:
+            findings.append(error(
+                ErrorCode.NON_IDENTICAL_HASH,
+                f"{label(entry)}: hash '{entry.hash}' does not match the document provided "
+                f"(its SHA-1 is {paired.sha1})",
+                where,
+            ))
+        else:
+            entry.hash = paired.sha1
+        if entry.size is not None and _as_int(entry.size) != paired.size:
+            findings.append(error(
+                ErrorCode.NON_IDENTICAL_SIZE,
+                f"{label(entry)}: size '{entry.size}' does not match the document provided "
+                f"({paired.size} octets)",
+                where,
+            ))
+        else:
+            entry.size = str(paired.size)
+        if entry.repository_unique_id not in (None, self.repository_unique_id):
+            findings.append(warning(
+                ErrorCode.REPOSITORY_METADATA_ERROR,
+                f"{label(entry)}: repositoryUniqueId '{entry.repository_unique_id}' replaced by "
+                f"'{self.repository_unique_id}', the repository that stores the document",
+                where,
+            ))
+        entry.repository_unique_id = self.repository_unique_id
+        return findings
+
+    def _write_blobs(self, paired: list[_Paired]) -> None:
+        try:
+            for p in paired:
+                p.blob_key = new_key()
+                info = self.blobs.put(p.blob_key, _chunks(p.data))
+                if (info.size, info.sha1) != (p.size, p.sha1):
+                    # The store did not keep what it was given: never register that.
+                    raise OSError(
+                        f"blob {p.blob_key} was stored as {info.size} octets with SHA-1 {info.sha1}, "
+                        f"expected {p.size} and {p.sha1}"
+                    )
+        except BaseException:
+            self._remove_blobs(paired)
+            raise
+
+    def _remove_blobs(self, paired: list[_Paired]) -> None:
+        for p in paired:
+            if p.blob_key is None:
+                continue
+            try:
+                self.blobs.delete(p.blob_key)
+            except Exception:
+                # Left for `xds-gateway blobs sweep`: no metadata points at it.
+                log.exception("ITI-41: could not remove blob %s of a failed submission", p.blob_key)
+            p.blob_key = None
+
+
+def pair_documents(
+    entries: list[DocumentEntry], documents: list[Document]
+) -> tuple[list[_Paired], list[Finding]]:
+    """Match each DocumentEntry with exactly one Document by id (ITI TF-2 §3.41.4.1.3).
+
+    XDSMissingDocument for an entry without a Document, XDSMissingDocumentMetadata
+    for a Document without an entry; a Document given twice for one entry is
+    an XDSRepositoryMetadataError (which of the two is the document?). Hash
+    and size are computed here for each pair, without copying the bytes.
+    """
+    findings: list[Finding] = []
+    by_id: dict[str, Document] = {}
+    for document in documents:
+        if document.entry_id in by_id:
+            findings.append(error(
+                ErrorCode.REPOSITORY_METADATA_ERROR,
+                f"two Document elements have the id '{document.entry_id}'; "
+                "each DocumentEntry has exactly one Document",
+                document.entry_id,
+            ))
+        else:
+            by_id[document.entry_id] = document
+    entry_ids = {e.entry_uuid for e in entries}
+    for document in by_id.values():
+        if document.entry_id not in entry_ids:
+            findings.append(error(
+                ErrorCode.MISSING_DOCUMENT_METADATA,
+                f"Document '{document.entry_id}' has no DocumentEntry with that id in the submission",
+                document.entry_id,
+            ))
+    paired = []
+    for entry in entries:
+        document = by_id.get(entry.entry_uuid)
+        if document is None:
+            findings.append(error(
+                ErrorCode.MISSING_DOCUMENT,
+                f"{label(entry)} has no Document: Provide and Register carries the content of every "
+                "DocumentEntry as an xdsb:Document with the entry's id",
+                location(entry),
+            ))
+            continue
+        view = memoryview(document.data)
+        paired.append(_Paired(entry, document.data, view.nbytes, hashlib.sha1(view).hexdigest()))
+    return paired, findings
+
+
+def _chunks(data: Buffer) -> Iterator[memoryview]:
+    view = memoryview(data).cast("B")
+    for start in range(0, len(view), WRITE_CHUNK):
+        yield view[start : start + WRITE_CHUNK]
+
+
+def _as_int(value: str) -> int | None:
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
