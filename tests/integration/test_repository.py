@@ -23,6 +23,7 @@ from gateway.soap.namespaces import XOP
 from ..factories import AFFINITY_DOMAIN, DOC1_ID, DOC2_ID, valid_submission
 from ..support.soap_client import envelope, post, post_raw
 from .repository_client import ITI41, mtom_package, provide_and_register, retrieve
+from .xds import CORPUS, by_unique_id, corpus_request
 
 ITI18 = "urn:ihe:iti:2007:RegistryStoredQuery"
 UID_1, UID_2 = "1.2.250.1.999.1.1", "1.2.250.1.999.1.2"
@@ -244,3 +245,21 @@ def test_the_repository_wsdl_is_served_with_our_address(repository_gateway):
     assert locations == {gw.repository_url}
     operations = {op.get("name") for op in wsdl.iter("{http://schemas.xmlsoap.org/wsdl/}operation")}
     assert {"DocumentRepository_ProvideAndRegisterDocumentSet-b", "DocumentRepository_RetrieveDocumentSet"} <= operations
+
+
+def test_the_hand_written_corpus_request_is_provided_and_retrieved(repository_gateway):
+    """The README's tour: a hand-written ITI-41 with its CDA as an MTOM part, then ITI-43."""
+    gw = repository_gateway
+    cda = (CORPUS / "iti41" / "cr-consultation.cda.xml").read_bytes()
+    soap, _ = envelope(ITI41, corpus_request("iti41/provide-cr-consultation.xml"), to=gw.repository_url)
+    content_type, data = mtom_package(soap, [("cr-consultation@tour", "text/xml", cda)], ITI41)
+
+    response = post_raw(gw.repository_url, content_type, data)
+
+    assert (response.status, response.errors) == ("Success", [])
+    [entry] = by_unique_id(gw, "1.2.250.1.999.1.2025.3.12.41")
+    assert (entry.hash, entry.size, entry.repository_unique_id) == (
+        sha1(cda), str(len(cda)), gw.settings.repository_unique_id
+    )
+    answer = retrieve(gw.repository_url, [ref(gw, "1.2.250.1.999.1.2025.3.12.41")])
+    assert answer.documents == [(ref(gw, "1.2.250.1.999.1.2025.3.12.41"), "text/xml", cda)]
