@@ -12,6 +12,9 @@ from .config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("gateway")
 
+#: A shorter grace period could sweep a submission's blobs before its metadata commits.
+SAFE_GRACE_SECONDS = 300
+
 
 def _database(settings: Settings):
     from .store.database import Database
@@ -63,6 +66,11 @@ def cmd_blobs_sweep(settings: Settings, args: argparse.Namespace) -> int:
     if args.older_than < 0:
         print("xds-gateway: --older-than must be zero or more seconds", file=sys.stderr)
         return 2
+    if args.older_than < SAFE_GRACE_SECONDS and not args.force:
+        print(f"xds-gateway: --older-than {args.older_than} could remove the blobs of a submission being "
+              f"registered right now; use at least {SAFE_GRACE_SECONDS}, or add --force when no gateway "
+              "is running on this store", file=sys.stderr)
+        return 2
     blobs = _blob_store(settings)
     report = sweep_orphan_blobs(
         _database(settings), blobs, grace=timedelta(seconds=args.older_than), dry_run=args.dry_run
@@ -109,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only blobs written at least this long ago (default 3600: a submission in "
                             "progress has written its blobs but not yet committed its metadata)")
     sweep.add_argument("--dry-run", action="store_true", help="list the orphans, remove nothing")
+    sweep.add_argument("--force", action="store_true",
+                       help=f"allow --older-than below {SAFE_GRACE_SECONDS} (only when no gateway is running)")
     sweep.set_defaults(func=cmd_blobs_sweep)
     return parser
 

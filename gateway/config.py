@@ -63,7 +63,9 @@ class Settings:
     #: Bucket, key prefix, endpoint (empty: AWS) and region of the ``s3`` blob store.
     #: Credentials come from the usual AWS variables or files (AWS_ACCESS_KEY_ID, …).
     s3_bucket: str = ""
-    s3_prefix: str = ""
+    #: Never empty: the blob sweep removes unreferenced objects under it, and a
+    #: bucket's top level may hold other applications' objects.
+    s3_prefix: str = "xds-gateway"
     s3_endpoint_url: str = ""
     s3_region: str = ""
     #: Most objects a stored query (ITI-18) may return; more is XDSTooManyResults.
@@ -171,6 +173,9 @@ def _check(settings: Settings) -> None:
             raise bad(name, getattr(settings, name), f"must be at least {MIN_REQUEST_BYTES}")
     if settings.blob_store is BlobStoreKind.S3 and not settings.s3_bucket:
         raise bad("s3_bucket", settings.s3_bucket, "must name a bucket when XDSGW_BLOB_STORE=s3")
+    if settings.blob_store is BlobStoreKind.S3 and not settings.s3_prefix.strip("/"):
+        raise bad("s3_prefix", settings.s3_prefix,
+                  "must not be empty: `blobs sweep` removes what no document references under it")
     if settings.log_level.upper() not in _LOG_LEVELS:
         raise bad("log_level", settings.log_level, f"is not a log level (one of: {', '.join(_LOG_LEVELS)})")
     if not (_OID.fullmatch(settings.repository_unique_id) and len(settings.repository_unique_id) <= 64):

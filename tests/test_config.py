@@ -42,6 +42,11 @@ def test_environment_variables_override_the_toml_file(tmp_path):
     ({"XDSGW_PROFILE": "us"}, "(one of: ihe, ci-sis)"),
     ({"XDSGW_MAX_REQUEST_BYTES": "-1"}, "XDSGW_MAX_REQUEST_BYTES='-1' is not a valid value"),
     ({"XDSGW_CONFIG": "/nonexistent/gateway.toml"}, "cannot read /nonexistent/gateway.toml"),
+    ({"XDSGW_MAX_REPOSITORY_REQUEST_BYTES": "100"}, "XDSGW_MAX_REPOSITORY_REQUEST_BYTES=100 must be at least 4096"),
+    ({"XDSGW_BLOB_STORE": "tape"}, "(one of: folder, s3)"),
+    ({"XDSGW_BLOB_STORE": "s3"}, "XDSGW_S3_BUCKET='' must name a bucket when XDSGW_BLOB_STORE=s3"),
+    ({"XDSGW_BLOB_STORE": "s3", "XDSGW_S3_BUCKET": "docs", "XDSGW_S3_PREFIX": "/"},
+     "XDSGW_S3_PREFIX='/' must not be empty"),
 ])
 def test_a_bad_value_is_named_in_the_error(environ, message):
     with pytest.raises(ConfigError) as raised:
@@ -56,3 +61,13 @@ def test_an_unknown_toml_key_is_refused(tmp_path):
 
     with pytest.raises(ConfigError, match="unknown setting"):
         load_settings({"XDSGW_CONFIG": str(config)})
+
+
+def test_the_repository_settings(tmp_path):
+    settings = load_settings({"XDSGW_BLOB_STORE": "s3", "XDSGW_S3_BUCKET": "docs", "XDSGW_BLOB_DIR": str(tmp_path),
+                              "XDSGW_MAX_REPOSITORY_REQUEST_BYTES": "1048576"})
+
+    assert (settings.blob_store.value, settings.s3_bucket, settings.s3_prefix) == ("s3", "docs", "xds-gateway")
+    assert settings.documents_dir == tmp_path
+    # The HTTP server's own cap follows the larger of the two SOAP limits.
+    assert settings.server_body_limit == 2 * settings.max_request_bytes + 1024 * 1024

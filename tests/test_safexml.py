@@ -212,3 +212,13 @@ def test_xml_safe_text_escapes_what_xml_cannot_carry(text, expected):
 def test_xml_safe_text_keeps_every_xml_character():
     text = "tab\t lf\n cr\r é \u20ac \ud7ff \ue000 \ufffd \U0001f600 \U0010ffff \x85"
     assert xml_safe_text(text) == text
+
+
+def test_a_flood_of_tiny_elements_is_refused_before_parsing():
+    from gateway.safexml import MAX_MARKUP
+
+    flood = b"<r>" + b"<a/>" * MAX_MARKUP + b"</r>"
+
+    with pytest.raises(XmlRejected, match=f"more than {MAX_MARKUP} XML tags"):
+        parse_xml(flood, huge_tree=True)
+    assert parse_xml(b"<r>" + b"<a/>" * 1000 + b"</r>").tag == "r"

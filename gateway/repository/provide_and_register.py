@@ -13,7 +13,9 @@ Atomicity, in the order things happen:
    fails removes what was written before it.
 2. The registration's transaction then stores the metadata *and* the
    repository rows that point at the blobs. It commits whole or not at all.
-3. If it does not commit, the blobs are removed.
+3. If it reports a failure, the database is asked (in a new transaction)
+   whether the rows exist: a lost COMMIT acknowledgement may hide a commit.
+   Blobs are removed only when the rows are known absent.
 
 A crash after 1 and before the end of 2 leaves blobs nothing points at;
 ``xds-gateway blobs sweep`` removes them. Metadata pointing at a missing
@@ -26,6 +28,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 from sqlalchemy.orm import Session
 
@@ -44,6 +47,12 @@ log = logging.getLogger(__name__)
 
 #: Chunks handed to the blob store: slices of the request buffer, not copies.
 WRITE_CHUNK = 1024 * 1024
+
+
+class _Settled(Enum):
+    COMMITTED = "committed"
+    ROLLED_BACK = "rolled back"
+    UNKNOWN = "unknown"
 
 
 @dataclass
@@ -108,14 +117,20 @@ class DocumentRepository:
                 for p in paired
             )
 
-        stored = False
         try:
             outcome = self.registry.register(submission, findings=found, alongside=record)
-            stored = not has_errors(outcome.findings)
+        except BaseException:
+            self._settle(paired)
+            raise
+        if not has_errors(outcome.findings):
             return outcome
-        finally:
-            if not stored:
-                self._remove_blobs(paired)
+        if self._settle(paired) is _Settled.COMMITTED:
+            # The commit reached the database but its acknowledgement was lost
+            # (the connection dropped): the submission is stored, whole.
+            log.warning("ITI-41: the registration reported %s but its rows are committed: answering Success",
+                        [f.code for f in outcome.findings if f.is_error])
+            return RegisterOutcome([f for f in outcome.findings if not f.is_error], outcome.ids)
+        return outcome
 
     def _complete_entry(self, paired: _Paired) -> list[Finding]:
         """Check the submitter's hash and size against the document, then set what the repository owns.
@@ -170,6 +185,31 @@ class DocumentRepository:
         except BaseException:
             self._remove_blobs(paired)
             raise
+
+    def _settle(self, paired: list[_Paired]) -> _Settled:
+        """After a registration that did not report success: remove its blobs, unless they are in use.
+
+        A failure does not prove the transaction rolled back: a connection
+        lost during COMMIT leaves the outcome unknown to us, though the
+        database may have committed. So the database is asked, in a new
+        transaction, whether the rows naming these blobs exist. Blobs are
+        removed only when it says no; when it cannot be asked, they are left
+        for ``xds-gateway blobs sweep``, which removes them only if they are
+        still unreferenced.
+        """
+        keys = [p.blob_key for p in paired if p.blob_key is not None]
+        if not keys:
+            return _Settled.ROLLED_BACK
+        try:
+            with self.registry.db.session(read_only=True) as session:
+                referenced = RepositoryStore(session).referenced_keys(keys)
+        except Exception:
+            log.exception("ITI-41: cannot tell whether blobs %s were registered; left for the sweep", keys)
+            return _Settled.UNKNOWN
+        if referenced:
+            return _Settled.COMMITTED
+        self._remove_blobs(paired)
+        return _Settled.ROLLED_BACK
 
     def _remove_blobs(self, paired: list[_Paired]) -> None:
         for p in paired:

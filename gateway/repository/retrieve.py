@@ -4,15 +4,21 @@ Each DocumentRequest is answered on its own: a document of another
 repository is XDSUnknownRepositoryId, an unknown uniqueId is
 XDSDocumentUniqueIdError, and the documents found are returned with them
 (the answer is then PartialSuccess). Bytes are not read here: each found
-document's blob is opened (so that a missing blob is known before the
-answer starts) and streamed when the answer is written.
+document's blob is checked to exist (so that a missing blob is reported
+before the answer starts) and opened only when the answer reaches it, one at
+a time, so that a request naming a thousand documents holds one file or
+connection open, not a thousand.
+
+A DocumentRequest repeated in one request is answered once: otherwise a
+100-byte request element could make the repository stream one large
+document a thousand times.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from ..blobs import BlobStore
 from ..metadata.repository import DocumentReference, RetrievedDocument
@@ -46,7 +52,7 @@ class DocumentRetrieval:
             with self.db.session(read_only=True) as session:
                 stored = RepositoryStore(session).find(self.repository_unique_id, (r.document_unique_id for r in ours))
         outcome = RetrieveOutcome()
-        for reference in references:
+        for reference in dict.fromkeys(references):
             if reference.repository_unique_id != self.repository_unique_id:
                 outcome.findings.append(error(
                     ErrorCode.UNKNOWN_REPOSITORY_ID,
@@ -65,12 +71,18 @@ class DocumentRetrieval:
                 ))
                 continue
             try:
-                chunks = self.blobs.read(document.blob_key)
-            except KeyError:
-                # Should never happen (rows are written after their blob);
-                # someone removed the file or object by hand.
-                log.error("ITI-43: blob %s of document %s is missing from the blob store",
-                          document.blob_key, document.document_unique_id)
+                present = self.blobs.exists(document.blob_key)
+            except Exception:
+                log.exception("ITI-43: the blob store failed on blob %s of document %s",
+                              document.blob_key, document.document_unique_id)
+                present = False
+            else:
+                if not present:
+                    # Should never happen (rows are written after their blob):
+                    # someone removed the file or object by hand.
+                    log.error("ITI-43: blob %s of document %s is missing from the blob store",
+                              document.blob_key, document.document_unique_id)
+            if not present:
                 outcome.findings.append(error(
                     ErrorCode.REPOSITORY_ERROR,
                     f"the content of document '{reference.document_unique_id}' cannot be read; "
@@ -82,13 +94,6 @@ class DocumentRetrieval:
                 reference=reference,
                 mime_type=document.mime_type,
                 size=document.size,
-                content=_once(chunks),
+                content=partial(self.blobs.read, document.blob_key),
             ))
         return outcome
-
-
-def _once(chunks: Iterable[bytes]):
-    """The ``content`` of a RetrievedDocument: hands out the blob already opened."""
-    def content() -> Iterator[bytes]:
-        return iter(chunks)
-    return content

@@ -346,13 +346,18 @@ def _include_target(include: etree._Element, attachments: dict[str, MimePart]) -
 
     The ``href`` is a ``cid:`` URL (XOP 1.0 §3.1, RFC 2392), whose
     characters are %-encoded while Content-ID headers are not; hence the
-    URL-decoding.
+    URL-decoding, with the literal form as a fallback for senders that
+    escape the header as well.
     """
     href = (include.get("href") or "").strip()
     if href[:4].lower() != "cid:":
         raise MtomError(f"xop:Include href must be a cid: URL, got {href!r}")
     content_id = unquote(href[4:])
     part = attachments.get(content_id)
+    if part is None and href[4:] in attachments:
+        # Some senders put the %-escaped form in the Content-ID header too.
+        content_id = href[4:]
+        part = attachments[content_id]
     if part is None:
         raise MtomError(f"xop:Include refers to a missing MIME part: {href}")
     parent = include.getparent()

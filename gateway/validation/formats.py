@@ -29,7 +29,9 @@ _SIZE_RE = re.compile(r"[0-9]+")
 _LANGUAGE_RE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 # RFC 6838 type/subtype (restricted-name characters); parameters are tolerated, control characters are not.
 _MIME_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*"
-_MIME_RE = re.compile(rf"{_MIME_NAME}/{_MIME_NAME}([ \t]*;[^\x00-\x1f\x7f]*)?")
+# Parameters in printable ASCII only: the mimeType becomes the Content-Type
+# header of the document's MIME part in ITI-43 answers (RFC 2045 §5.1).
+_MIME_RE = re.compile(rf"{_MIME_NAME}/{_MIME_NAME}([ \t]*;[\x20-\x7e\t]*)?")
 # DTM shape, checked here because ``DTM.is_valid`` (gateway.metadata.hl7v2) uses ``\d`` and ``$``.
 _DTM_RE = re.compile(r"[0-9]{4}(?:[0-9]{2}){0,5}")
 

@@ -38,8 +38,9 @@ from .test_repository import CDA, provided
 PROJECT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).with_name("xds-gateway")
 REPOSITORY = "1.2.250.1.999.8.8"
-# Three chunks of the repository's 1 MiB writes: the crash comes after the first.
-LARGE = os.urandom(3 * 1024 * 1024 + 17)
+# Eleven of the repository's 1 MiB writes: the crash comes after nine, once the S3
+# store has sent its first 8 MiB part of a multipart upload.
+LARGE = os.urandom(10 * 1024 * 1024 + 17)
 BUCKET = "xdsgw-crash"
 PG_SCHEMA = "gateway_crash"
 
@@ -147,10 +148,13 @@ def test_a_crash_while_storing_leaves_no_metadata_pointing_at_a_missing_document
     expected_orphans = 1 if point == "mid-blob" else 2
     assert len(orphans) == expected_orphans
 
-    swept = subprocess.run([str(SCRIPT), "blobs", "sweep", "--older-than", "0"], env=env,
+    swept = subprocess.run([str(SCRIPT), "blobs", "sweep", "--older-than", "0", "--force"], env=env,
                            capture_output=True, text=True)
     assert swept.returncode == 0, swept.stderr
     assert f"removed {expected_orphans} orphans" in swept.stdout
+    # The half-written blob: a temporary file, or an S3 multipart upload never completed.
+    interrupted = 1 if point == "mid-blob" else 0
+    assert f"{interrupted} interrupted writes removed" in swept.stdout
     assert list(blob_store(env).list_blobs()) == []
 
     # The restarted gateway takes the same submission and serves it.
@@ -164,3 +168,19 @@ def test_a_crash_while_storing_leaves_no_metadata_pointing_at_a_missing_document
         gateway.terminate()
         gateway.wait(timeout=30)
     assert dangling(env) == []
+
+
+def test_a_short_grace_period_needs_force(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDSGW_")}
+    env["XDSGW_DATA_DIR"] = str(tmp_path / "var")
+    assert subprocess.run([str(SCRIPT), "db", "upgrade"], env=env, capture_output=True).returncode == 0
+
+    refused = subprocess.run([str(SCRIPT), "blobs", "sweep", "--older-than", "60"], env=env,
+                             capture_output=True, text=True)
+
+    assert refused.returncode == 2
+    assert "could remove the blobs of a submission being registered" in refused.stderr
+    allowed = subprocess.run([str(SCRIPT), "blobs", "sweep", "--older-than", "60", "--force"], env=env,
+                             capture_output=True, text=True)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "0 blobs, 0 referenced, removed 0 orphans" in allowed.stdout

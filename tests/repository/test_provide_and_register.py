@@ -242,3 +242,45 @@ def test_when_cleanup_is_impossible_only_orphan_blobs_remain(db, tmp_path, monke
     with db.session(read_only=True) as session:
         assert RepositoryStore(session).count() == 0
         assert RepositoryStore(session).referenced_keys(keys) == set()
+
+
+def test_a_lost_commit_acknowledgement_keeps_the_blobs_the_committed_rows_name(db, blobs, repository, monkeypatch):
+    """The COMMIT reaches the database, then the connection drops: the rows exist, so must their blobs."""
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.exc import OperationalError
+
+    original = Connection._commit_impl
+    lost = []
+
+    def commit_then_lose_the_answer(self):
+        original(self)
+        if not lost and not self.get_execution_options().get("xdsgw_read_only"):
+            lost.append(True)
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(Connection, "_commit_impl", commit_then_lose_the_answer)
+
+    outcome = repository.provide_and_register(provide())
+
+    assert lost == [True]
+    assert codes(outcome.findings) == []
+    with db.session(read_only=True) as session:
+        rows = RepositoryStore(session).find(REPOSITORY, ["1.2.250.1.999.1.1", "1.2.250.1.999.1.2"])
+    assert len(rows) == 2
+    assert all(blobs.exists(row.blob_key) for row in rows.values())
+
+
+def test_when_the_database_cannot_say_whether_it_committed_the_blobs_are_left_for_the_sweep(db, blobs, repository,
+                                                                                           monkeypatch):
+    from gateway.registry import register as register_module
+
+    def unreachable(self, submission, *, findings=None, alongside=None):
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(register_module.DocumentRegistry, "register", unreachable)
+    monkeypatch.setattr(RepositoryStore, "referenced_keys", lambda self, keys: (_ for _ in ()).throw(OSError("down")))
+
+    with pytest.raises(ConnectionError):
+        repository.provide_and_register(provide())
+
+    assert len(list(blobs.list_blobs())) == 2

@@ -102,3 +102,39 @@ def test_sweep_dry_run_removes_nothing(db, blobs, repository):
 
     assert report.removed == [old]
     assert blobs.exists(old)
+
+
+def test_a_repeated_request_is_answered_once(repository):
+    outcome = repository.retrieve([ref(UID_1)] * 1000 + [ref(UID_2), ref(UID_1)])
+
+    assert [d.reference.document_unique_id for d in outcome.documents] == [UID_1, UID_2]
+    assert outcome.findings == []
+
+
+def test_blobs_are_opened_only_when_the_answer_reads_them(db, blobs, repository, monkeypatch):
+    opened = []
+    original = FileSystemBlobStore.read
+    monkeypatch.setattr(FileSystemBlobStore, "read", lambda self, key: opened.append(key) or original(self, key))
+
+    outcome = repository.retrieve([ref(UID_1), ref(UID_2)])
+
+    assert opened == []
+    assert read(outcome.documents[0]) == CONTENT_1 and len(opened) == 1
+
+
+def test_a_blob_store_error_fails_that_document_only(db, blobs, repository, monkeypatch):
+    with db.session(read_only=True) as session:
+        broken = RepositoryStore(session).find(REPOSITORY, [UID_1])[UID_1].blob_key
+    original = FileSystemBlobStore.exists
+
+    def exists(self, key):
+        if key == broken:
+            raise PermissionError("EACCES")
+        return original(self, key)
+
+    monkeypatch.setattr(FileSystemBlobStore, "exists", exists)
+
+    outcome = repository.retrieve([ref(UID_1), ref(UID_2)])
+
+    assert [(f.code, f.location) for f in outcome.findings] == [(ErrorCode.REPOSITORY_ERROR, UID_1)]
+    assert [read(d) for d in outcome.documents] == [CONTENT_2]

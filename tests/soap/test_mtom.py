@@ -206,6 +206,12 @@ def test_non_ascii_content_id_matches_its_escaped_href():
     assert binary_content(tree[0], attachments) == b"D"
 
 
+def test_a_content_id_escaped_in_its_header_too_still_matches():
+    body = _handmade("b", [b"Content-ID: <r>\r\n\r\n<r/>", b"Content-ID: <doc%201@x>\r\n\r\nD"])
+    _, attachments = parse_multipart_related("multipart/related; boundary=b", body)
+    assert binary_content(_document_tree("cid:doc%201@x")[0], attachments) == b"D"
+
+
 def test_header_that_is_not_utf8_is_read_as_latin1():
     body = _handmade("b", [b"Content-ID: <r>\r\n\r\n<r/>", b"Content-ID: <caf\xe9@x>\r\n\r\nD"])
     _, attachments = parse_multipart_related("multipart/related; boundary=b", body)

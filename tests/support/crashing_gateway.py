@@ -9,9 +9,9 @@ would leave.
 POINT is one of:
 
 ``mid-blob``
-    the second document's blob dies after its first chunk (the first
-    document's blob is complete, the second is a half-written temporary
-    file or an unfinished multipart upload);
+    the second document's blob dies after 9 of its 1 MiB chunks (the first
+    document's blob is complete; the second is a half-written temporary
+    file, or an S3 multipart upload with one 8 MiB part and no end);
 ``before-commit``
     every blob is written and the repository rows are inserted (flushed) in
     the registration's transaction, which is never committed.
@@ -43,13 +43,13 @@ def crash_in_second_blob() -> None:
             if len(puts) < 2:
                 return _original(self, key, chunks)
 
-            def first_chunk_then_die():
+            def nine_chunks_then_die():
                 for number, chunk in enumerate(chunks):
-                    if number == 1:
+                    if number == 9:
                         die()
                     yield chunk
 
-            return _original(self, key, first_chunk_then_die())
+            return _original(self, key, nine_chunks_then_die())
 
         store_class.put = put
 

@@ -294,6 +294,8 @@ NOT_WHOLE_VALUES = [
     ("languageCode", dict(doc1=dict(language_code="fr-FR\n")), DOC1_ID,
      "DocumentEntry Document01: languageCode 'fr-FR\n' is not a language tag"),
     ("mimeType", dict(doc1=dict(mime_type="text/xml\n")), DOC1_ID, "mimeType 'text/xml\n' is not a MIME type"),
+    # It becomes a MIME header in ITI-43 answers: ASCII only.
+    ("mimeType", dict(doc1=dict(mime_type="text/plain; charset=é")), DOC1_ID, "is not a MIME type"),
     ("creationTime", dict(doc1=dict(creation_time=DTM("20240215093000\n"))), DOC1_ID,
      "DocumentEntry Document01: creationTime '20240215093000\n' is not a DTM (YYYY[MM[DD[hh[mm[ss]]]]])"),
     ("creationTime in Arabic-Indic digits", dict(doc1=dict(creation_time=DTM(ARABIC_INDIC_DATE))), DOC1_ID,
