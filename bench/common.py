@@ -1,13 +1,25 @@
-"""What the benchmarks share: percentiles and a description of the machine measured on."""
+"""What the benchmarks share: percentiles, a description of the machine measured on, and (for the benchmarks
+that run the gateway as a separate process) the process, its database, ITI-41/ITI-43 messages and a streaming
+reader of MTOM answers."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
+import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from urllib.parse import unquote
 
 import sqlalchemy
 
@@ -54,3 +66,643 @@ def machine_info() -> dict:
         "sqlite": sqlite3.sqlite_version,
         **{package: _version(package) for package in ("waitress", "flask", "lxml", "psycopg", "requests")},
     }
+
+
+# =====================================================================================================================
+# The gateway as a child process (bench/large_document.py, bench/provide_and_register.py)
+#
+# These benchmarks run the real `xds-gateway serve` in a process of its own, so that its memory can be read from
+# /proc and its CPU is not shared with the clients' GIL. What follows starts and stops it, prepares its database,
+# builds ITI-41/ITI-43 messages and reads the answers, streaming, without holding a document more than needed.
+# =====================================================================================================================
+
+POSTGRES_ENV = "XDSGW_TEST_DATABASE_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+ITI18 = "urn:ihe:iti:2007:RegistryStoredQuery"
+ITI41 = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
+ITI43 = "urn:ihe:iti:2007:RetrieveDocumentSet"
+RS_NS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
+RIM_NS = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
+QUERY_NS = "urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0"
+SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
+XOP_NS = "http://www.w3.org/2004/08/xop/include"
+SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
+MIB = 1024 * 1024
+
+
+class Unavailable(Exception):
+    """A database or store cannot be used for this run; the message says why."""
+
+
+def soap_content_type(action: str) -> str:
+    return f'application/soap+xml; charset=UTF-8; action="{action}"'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gateway_command() -> list[str]:
+    """`xds-gateway` of the environment running the benchmark (the venv's console script)."""
+    script = Path(sys.executable).parent / "xds-gateway"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("xds-gateway")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "gateway.cli"]
+
+
+# -- databases ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DatabaseTarget:
+    """A database the gateway process is pointed at (``XDSGW_DATABASE_URL``)."""
+
+    name: str  # sqlite | postgresql
+    url: str
+    server_version: str
+    schema: str | None = None
+
+
+def sqlite_database(folder: Path) -> DatabaseTarget:
+    return DatabaseTarget("sqlite", f"sqlite:///{(folder / 'registry.sqlite3').resolve()}", sqlite3.sqlite_version)
+
+
+def postgres_database(url: str, schema: str) -> DatabaseTarget:
+    """``schema`` dropped and recreated on the server at ``url``; the URL returned puts it first in search_path."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    engine = create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.begin() as connection:
+            server_version = connection.exec_driver_sql("SHOW server_version").scalar_one()
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except Exception as exc:  # whatever stops us connecting means: not usable
+        raise Unavailable(f"PostgreSQL not reachable at {shown}: {str(exc).strip().splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+    with_path = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return DatabaseTarget("postgresql", with_path.render_as_string(hide_password=False), server_version, schema)
+
+
+def drop_postgres_schema(url: str, schema: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        engine.dispose()
+
+
+def open_database(name: str, folder: Path, postgres_url: str, schema: str) -> DatabaseTarget:
+    return sqlite_database(folder) if name == "sqlite" else postgres_database(postgres_url, schema)
+
+
+def repository_row_count(target: DatabaseTarget) -> int:
+    """Rows of the repository table (documents stored by ITI-41), read directly, for a sanity check."""
+    from gateway.store.database import Database
+    from gateway.store.repository_store import RepositoryStore
+
+    db = Database(target.url)
+    try:
+        with db.session(read_only=True) as session:
+            return RepositoryStore(session).count()
+    finally:
+        db.dispose()
+
+
+# -- the server process ---------------------------------------------------------------------------------------------
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """The ``Vm*`` lines of /proc/PID/status, in bytes."""
+    values = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Vm"):
+                name, _, rest = line.partition(":")
+                number, _, unit = rest.strip().partition(" ")
+                values[name] = int(number) * (1024 if unit == "kB" else 1)
+    return values
+
+
+class GatewayProcess:
+    """`xds-gateway serve` as a child process on 127.0.0.1 and a free port, ready once /health answers.
+
+    Settings go through the environment, as an operator would set them.
+    The server's output goes to ``<data_dir>/gateway.log``, shown when it
+    fails to start.
+    """
+
+    def __init__(self, data_dir: Path, database: DatabaseTarget, *, threads: int = 8, log_level: str = "WARNING",
+                 env: dict[str, str] | None = None, startup_timeout: float = 60.0) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.repository_url = f"{self.base_url}/xds/repository"
+        self.registry_url = f"{self.base_url}/xds/registry"
+        self.log_path = self.data_dir / "gateway.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("XDSGW_")},
+            "XDSGW_DATA_DIR": str(self.data_dir),
+            "XDSGW_DATABASE_URL": database.url,
+            "XDSGW_PORT": str(self.port),
+            "XDSGW_THREADS": str(threads),
+            "XDSGW_LOG_LEVEL": log_level,
+            **(env or {}),
+        }
+        migrate = subprocess.run([*gateway_command(), "db", "upgrade"], env=self.env, capture_output=True, text=True)
+        if migrate.returncode != 0:
+            raise RuntimeError(f"xds-gateway db upgrade failed: {migrate.stderr.strip() or migrate.stdout.strip()}")
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen([*gateway_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                                        env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+        self.pid = self.process.pid
+        try:
+            self._wait_ready(startup_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"xds-gateway serve exited with status {self.process.returncode}:\n"
+                                   f"{self.log_tail()}")
+            try:
+                if requests.get(f"{self.base_url}/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"xds-gateway serve did not answer /health within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def status(self) -> dict[str, int]:
+        return proc_status(self.pid)
+
+    def rss(self) -> int:
+        return self.status()["VmRSS"]
+
+    def reset_peak(self) -> bool:
+        """Reset the process's VmHWM to its current RSS (``5 > /proc/PID/clear_refs``); whether that worked."""
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w", encoding="ascii") as clear:
+                clear.write("5")
+        except OSError:
+            return False
+        status = self.status()
+        # After a reset the high-water mark is the current RSS (a few pages of slack for what moved meanwhile).
+        return status["VmHWM"] <= status["VmRSS"] + 4 * MIB
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process used so far."""
+        with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+    def __enter__(self) -> GatewayProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class PeakMeter:
+    """The peak RSS of a process over a ``with`` block, and its RSS over time.
+
+    The peak is the kernel's VmHWM after resetting it at the start
+    (``clear_refs``), which misses nothing; where the reset is refused, it
+    is the largest VmRSS sampled every ``interval`` seconds, which can miss
+    a peak shorter than that. Samples are taken either way, for the shape.
+    """
+
+    def __init__(self, gateway: GatewayProcess, *, interval: float = 0.005) -> None:
+        self.gateway = gateway
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self.rss_before = self.peak = self.rss_after = 0
+        self.hwm_reset = False
+        self.seconds = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        t0 = self._t0
+        while not self._stop.is_set():
+            try:
+                self.samples.append((time.perf_counter() - t0, self.gateway.rss()))
+            except (OSError, KeyError):
+                return
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMeter:
+        self.hwm_reset = self.gateway.reset_peak()
+        self.rss_before = self.gateway.rss()
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self._t0
+        self._stop.set()
+        self._thread.join()
+        status = self.gateway.status()
+        self.rss_after = status["VmRSS"]
+        sampled = max((rss for _, rss in self.samples), default=self.rss_after)
+        self.peak = status["VmHWM"] if self.hwm_reset else max(sampled, self.rss_after)
+
+    @property
+    def sampled_peak(self) -> tuple[float, int]:
+        """(seconds after the start, bytes) of the largest RSS sampled."""
+        return max(self.samples, key=lambda s: s[1], default=(0.0, 0))
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.rss_before
+
+
+# -- ITI-41 and ITI-43 messages -------------------------------------------------------------------------------------
+
+
+def mtom_package(soap: bytes, attachments: list[tuple[str, str, bytes | memoryview]], action: str
+                 ) -> tuple[str, bytes]:
+    """A multipart/related XOP package: the envelope, then each (content id, type, bytes) as a binary part.
+
+    Built by hand, not with the gateway's MTOM writer, as the repository
+    tests' client does (tests/integration/repository_client.py).
+    """
+    boundary = f"uuid:{uuid.uuid4()}"
+    root_id = "root.message@cxf.apache.org"
+    parts = [
+        (
+            f"--{boundary}\r\n"
+            'Content-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n'
+            "Content-Transfer-Encoding: binary\r\n"
+            f"Content-ID: <{root_id}>\r\n\r\n"
+        ).encode() + soap
+    ]
+    for content_id, content_type, data in attachments:
+        parts.append(
+            (
+                f"\r\n--{boundary}\r\n"
+                f"Content-Type: {content_type}\r\n"
+                "Content-Transfer-Encoding: binary\r\n"
+                f"Content-ID: <{content_id}>\r\n\r\n"
+            ).encode()
+        )
+        parts.append(data)
+    body = b"".join(parts) + f"\r\n--{boundary}--\r\n".encode()
+    content_type = (
+        f'multipart/related; type="application/xop+xml"; boundary="{boundary}"; '
+        f'start="<{root_id}>"; start-info="application/soap+xml"; action="{action}"'
+    )
+    return content_type, body
+
+
+def repository_submission(run: int, n: int, *, oid_root: str, patient, mime_type: str, format_code=None):
+    """One SubmissionSet and one DocumentEntry for ITI-41: the ITI-42 benchmark's metadata, made a repository's.
+
+    ``build_submission`` of bench/register_document_set.py, with this
+    benchmark's uniqueIds (``<oid_root>.<run>.1.<n>`` and ``…2.<n>``), the
+    ``patient`` (a :class:`gateway.metadata.CX`), the ``mime_type`` and no hash, size or
+    repositoryUniqueId: the repository computes and sets those.
+    """
+    from register_document_set import build_submission
+
+    submission = build_submission(run, n, 1)
+    patient_id = patient
+    (ss,) = submission.submission_sets
+    ss.unique_id = f"{oid_root}.{run}.1.{n}"
+    ss.patient_id = patient_id
+    for entry in submission.documents:
+        entry.unique_id = f"{oid_root}.{run}.2.{n}"
+        entry.patient_id = patient_id
+        entry.mime_type = mime_type
+        entry.hash = entry.size = entry.repository_unique_id = None
+        if format_code is not None:
+            entry.format_code = format_code
+    return submission
+
+
+def provide_and_register_message(request, to: str, *, mtom: bool = True, content_type: str = "text/xml"
+                                 ) -> tuple[str, bytes]:
+    """(Content-Type, body) of an ITI-41 request: documents as MTOM parts, or inline base64 with ``mtom=False``.
+
+    ``request`` is a :class:`gateway.metadata.repository.ProvideAndRegisterDocumentSet`.
+    """
+    from gateway.ebxml.provide_and_register import provide_and_register_request
+    from gateway.soap.client import request_envelope
+
+    body, attachments = provide_and_register_request(request, mtom=mtom)
+    soap, _ = request_envelope(ITI41, body, to=to)
+    if not mtom:
+        return soap_content_type(ITI41), soap
+    return mtom_package(soap, [(cid, content_type, data) for cid, data in attachments], ITI41)
+
+
+def retrieve_message(references, to: str) -> tuple[str, bytes]:
+    """(Content-Type, body) of an ITI-43 request for ``references`` (DocumentReference objects), plain SOAP."""
+    from gateway.ebxml.retrieve import retrieve_document_set_request
+    from gateway.soap.client import request_envelope
+
+    soap, _ = request_envelope(ITI43, retrieve_document_set_request(list(references)), to=to)
+    return soap_content_type(ITI43), soap
+
+
+def registry_response_problem(status_code: int, content: bytes) -> str | None:
+    """None when ``content`` is a SOAP answer holding a Success RegistryResponse, else what came back, briefly."""
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(content)
+    except etree.XMLSyntaxError as exc:
+        return f"HTTP {status_code}, not XML ({exc}): {content[:200]!r}"
+    found = root.find(f".//{{{RS_NS}}}RegistryResponse")
+    if status_code == 200 and found is not None and found.get("status") == SUCCESS:
+        return None
+    if found is None:
+        reason = root.findtext(f".//{{{SOAP12_NS}}}Reason/{{{SOAP12_NS}}}Text") or "no RegistryResponse"
+        return f"HTTP {status_code}: {reason}"
+    errors = [f"{e.get('errorCode')}: {e.get('codeContext')}"
+              for e in found.iterfind(f"{{{RS_NS}}}RegistryErrorList/{{{RS_NS}}}RegistryError")]
+    return f"HTTP {status_code}, status {found.get('status')}: " + ("; ".join(errors) or "no error listed")
+
+
+def mtom_root(content_type: str, body: bytes) -> bytes:
+    """The root part (the SOAP envelope) of a small MTOM answer such as an ITI-41 response; plain SOAP as is."""
+    if not content_type.lower().startswith("multipart/related"):
+        return body
+    reader = MultipartReader(content_type)
+    reader.feed(body)
+    reader.close()
+    return reader.root
+
+
+# -- reading MTOM answers as they arrive ----------------------------------------------------------------------------
+
+
+@dataclass
+class PartDigest:
+    """What the client keeps of an attachment: its headers, length and SHA-1, not its bytes."""
+
+    content_id: str
+    content_type: str
+    size: int = 0
+    sha1: str = ""
+
+
+class _RootSink:
+    def __init__(self, limit: int) -> None:
+        self.data = bytearray()
+        self.limit = limit
+
+    def write(self, chunk) -> None:
+        self.data += chunk
+        if len(self.data) > self.limit:
+            raise ValueError(f"the MTOM root part is larger than {self.limit} bytes")
+
+    def close(self) -> None:
+        pass
+
+
+class _DigestSink:
+    def __init__(self, part: PartDigest) -> None:
+        self.part = part
+        self._sha1 = hashlib.sha1()
+
+    def write(self, chunk) -> None:
+        self._sha1.update(chunk)
+        self.part.size += len(chunk)
+
+    def close(self) -> None:
+        self.part.sha1 = self._sha1.hexdigest()
+
+
+class MultipartReader:
+    """An incremental multipart/related reader (RFC 2046 §5.1.1, RFC 2387) for MTOM answers.
+
+    Fed the body chunk by chunk as it arrives; keeps the root part (the
+    envelope, bounded by ``root_limit``) and, of every other part, only its
+    length and SHA-1. It holds at most one chunk plus a delimiter's length
+    besides the root part (``max_buffered`` records the most it held).
+    """
+
+    def __init__(self, content_type: str, *, root_limit: int = 16 * MIB) -> None:
+        from gateway.soap.mtom import parse_content_type
+
+        media_type, params = parse_content_type(content_type)
+        if media_type != "multipart/related" or not params.get("boundary"):
+            raise ValueError(f"not a multipart/related content type with a boundary: {content_type!r}")
+        self._delimiter = b"\r\n--" + params["boundary"].encode("ascii")
+        self._start = params.get("start", "").strip().strip("<>") or None
+        self._root_limit = root_limit
+        self._buffer = bytearray(b"\r\n")  # a delimiter opening the body then matches like any other
+        self._state = "preamble"
+        self._sink = None
+        self.root: bytes | None = None
+        self.parts: dict[str, PartDigest] = {}
+        self.closed = False
+        self.received = 0
+        self.max_buffered = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        self._buffer += chunk
+        self.max_buffered = max(self.max_buffered, len(self._buffer))
+        while self._step():
+            pass
+
+    def close(self) -> None:
+        if not self.closed:
+            raise ValueError(f"the multipart body ended without its close delimiter (in state {self._state})")
+        if self.root is None:
+            raise ValueError("the multipart body has no root part")
+
+    def _step(self) -> bool:
+        buf, delimiter = self._buffer, self._delimiter
+        if self._state == "preamble":
+            found = buf.find(delimiter)
+            if found < 0:
+                del buf[:max(0, len(buf) - len(delimiter) + 1)]
+                return False
+            del buf[:found + len(delimiter)]
+            self._state = "delimiter"
+            return True
+        if self._state == "delimiter":
+            if len(buf) < 2:
+                return False
+            if buf[:2] == b"--":
+                self._state, self.closed = "epilogue", True
+                buf.clear()
+                return False
+            end = buf.find(b"\r\n")
+            if end < 0:
+                if len(buf) > 1024:
+                    raise ValueError("no line end after a boundary")
+                return False
+            if buf[:end].strip(b" \t"):
+                raise ValueError(f"unexpected text after a boundary: {bytes(buf[:end][:80])!r}")
+            del buf[:end + 2]
+            self._state = "headers"
+            return True
+        if self._state == "headers":
+            if buf[:2] == b"\r\n":
+                head, skip = b"", 2
+            else:
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(buf) > 64 * 1024:
+                        raise ValueError("part headers longer than 64 KiB")
+                    return False
+                head, skip = bytes(buf[:end]), end + 4
+            del buf[:skip]
+            self._sink = self._open_part(head)
+            self._state = "body"
+            return True
+        if self._state == "body":
+            found = buf.find(delimiter)
+            end = found if found >= 0 else len(buf) - len(delimiter) + 1
+            if end > 0:
+                with memoryview(buf) as view, view[:end] as piece:
+                    self._sink.write(piece)
+                del buf[:end]
+            if found < 0:
+                return False
+            del buf[:len(delimiter)]
+            self._sink.close()
+            if isinstance(self._sink, _RootSink):
+                self.root = bytes(self._sink.data)
+            self._sink = None
+            self._state = "delimiter"
+            return True
+        buf.clear()  # epilogue
+        return False
+
+    def _open_part(self, head: bytes):
+        headers: dict[str, str] = {}
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        content_id = headers.get("content-id", "").strip().strip("<>").strip()
+        is_root = (content_id == self._start) if self._start else (self.root is None and not self.parts)
+        if is_root:
+            return _RootSink(self._root_limit)
+        part = PartDigest(content_id, headers.get("content-type", ""))
+        self.parts[content_id] = part
+        return _DigestSink(part)
+
+
+@dataclass
+class RetrievedDigest:
+    """An ITI-43 answer as the streaming client saw it."""
+
+    http_status: int
+    content_type: str
+    status: str = ""
+    errors: list[str] = field(default_factory=list)
+    #: (document uniqueId, mimeType, PartDigest) per DocumentResponse, in order
+    documents: list[tuple[str, str, PartDigest]] = field(default_factory=list)
+    received_bytes: int = 0
+    max_buffered: int = 0
+    problem: str | None = None
+
+
+def retrieve_streamed(session, url: str, body: bytes, *, timeout: float = 600.0, chunk_size: int = MIB,
+                      ) -> RetrievedDigest:
+    """Send an ITI-43 request and read the answer as it arrives: documents are hashed and counted, not kept."""
+    from lxml import etree
+
+    from gateway.ebxml.retrieve import read_retrieve_document_set_response
+
+    with session.post(url, data=body, headers={"Content-Type": soap_content_type(ITI43)}, timeout=timeout,
+                      stream=True) as response:
+        content_type = response.headers.get("Content-Type", "")
+        answer = RetrievedDigest(response.status_code, content_type)
+        if not content_type.lower().startswith("multipart/related"):
+            answer.problem = f"HTTP {response.status_code}, not MTOM ({content_type}): {response.content[:200]!r}"
+            return answer
+        reader = MultipartReader(content_type)
+        for chunk in response.iter_content(chunk_size):
+            reader.feed(chunk)
+        reader.close()
+    answer.received_bytes, answer.max_buffered = reader.received, reader.max_buffered
+    envelope = etree.fromstring(reader.root)
+    payload = envelope.find(f"{{{SOAP12_NS}}}Body/*")
+    if payload is None:
+        answer.problem = f"HTTP {response.status_code}: empty SOAP Body"
+        return answer
+    if payload.tag == f"{{{SOAP12_NS}}}Fault":
+        answer.problem = f"HTTP {response.status_code}, SOAP fault: " + (
+            payload.findtext(f".//{{{SOAP12_NS}}}Text") or "")
+        return answer
+
+    def content(element):
+        include = element.find(f"{{{XOP_NS}}}Include")
+        if include is None:
+            raise ValueError("a Document holds no xop:Include")
+        return reader.parts[unquote(include.get("href", "")[4:])]
+
+    read = read_retrieve_document_set_response(payload, content)
+    answer.status = read.status
+    answer.errors = [f"{e.code}: {e.message}" for e in read.errors]
+    answer.documents = [(ref.document_unique_id, mime, digest) for ref, mime, digest in read.documents]
+    if response.status_code != 200 or read.status != "Success":
+        answer.problem = f"HTTP {response.status_code}, status {read.status}: " + ("; ".join(answer.errors)
+                                                                                  or "no error listed")
+    return answer
+
+
+# -- what the registry says -----------------------------------------------------------------------------------------
+
+
+def registry_entries(session, registry_url: str, unique_ids: list[str], *, timeout: float = 60.0) -> dict:
+    """ITI-18 GetDocuments by uniqueId: {uniqueId: DocumentEntry} as the registry answers them."""
+    from lxml import etree
+
+    from gateway.ebxml import adhoc_query_request, read_registry_object_list
+    from gateway.metadata.query import GetDocuments, ObjectIds
+    from gateway.soap.client import request_envelope
+
+    soap, _ = request_envelope(ITI18, adhoc_query_request(GetDocuments(documents=ObjectIds(
+        unique_ids=tuple(unique_ids)))), to=registry_url)
+    response = session.post(registry_url, data=soap, headers={"Content-Type": soap_content_type(ITI18)},
+                            timeout=timeout)
+    root = etree.fromstring(response.content)
+    object_list = root.find(f".//{{{QUERY_NS}}}AdhocQueryResponse/{{{RIM_NS}}}RegistryObjectList")
+    if response.status_code != 200 or object_list is None:
+        raise RuntimeError(f"GetDocuments failed: HTTP {response.status_code} {response.content[:300]!r}")
+    read = read_registry_object_list(object_list)
+    return {entry.unique_id: entry for entry in read.submission.documents}

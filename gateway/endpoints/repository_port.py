@@ -32,7 +32,8 @@ def provide_and_register_document_set_b(repository: DocumentRepository):
     def handle(request: SoapRequest) -> tuple[etree._Element, None]:
         def content(element: etree._Element) -> Buffer:
             try:
-                return request.binary_content(element)
+                # Each Document is read once: its base64 text can leave the tree.
+                return request.binary_content(element, release=True)
             except MtomError as problem:
                 raise ValueError(problem.reason) from None
 

@@ -103,7 +103,7 @@ class SoapRequest:
     envelope: etree._Element
     mtom: bool = False  # the request was an MTOM/XOP package
 
-    def binary_content(self, element: etree._Element) -> bytes | memoryview:
+    def binary_content(self, element: etree._Element, *, release: bool = False) -> bytes | memoryview:
         """The octets of a base64Binary element such as ``xdsb:Document``.
 
         The referenced attachment (not a copy) when the element holds an
@@ -111,7 +111,7 @@ class SoapRequest:
         :func:`.mtom.binary_content`.  Raises :class:`MtomError` on text
         that is not base64.
         """
-        return binary_content(element, self.attachments)
+        return binary_content(element, self.attachments, release=release)
 
 
 class SoapFault(Exception):

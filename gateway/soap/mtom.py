@@ -420,7 +420,9 @@ def _describe(element: etree._Element) -> str:
     return f"<{name} id={identifier!r}>" if identifier is not None else f"<{name}>"
 
 
-def binary_content(element: etree._Element, attachments: dict[str, MimePart]) -> bytes | memoryview:
+def binary_content(
+    element: etree._Element, attachments: dict[str, MimePart], *, release: bool = False
+) -> bytes | memoryview:
     """The octets that an element of XML Schema type base64Binary stands for.
 
     If ``element`` holds an ``xop:Include`` (XOP 1.0 §3.1), this is the data
@@ -429,6 +431,10 @@ def binary_content(element: etree._Element, attachments: dict[str, MimePart]) ->
     White space is allowed in that text (XML 1.0 §2.3); anything else that
     is not base64 raises :class:`MtomError` naming the element, as does a
     bad ``xop:Include`` (see :func:`check_xop_includes`).
+
+    ``release`` drops the base64 text from the tree once read, so that a
+    large inline document is not held three times (tree, str, bytes) while
+    it is decoded; the caller keeps the decoded bytes instead.
     """
     for child in element:
         if child.tag == _XOP_INCLUDE:
@@ -436,6 +442,8 @@ def binary_content(element: etree._Element, attachments: dict[str, MimePart]) ->
     if len(element):
         raise MtomError(f"{_describe(element)} must hold base64 text or an xop:Include, not child nodes")
     text = element.text or ""
+    if release:
+        element.text = None
     try:
         # Most senders write base64 without line breaks: decode the text as
         # it is, sparing a copy of what can be a hundred megabytes.  (The

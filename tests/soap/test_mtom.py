@@ -566,3 +566,10 @@ def test_attachment_needs_exactly_one_source():
     with pytest.raises(ValueError):
         Attachment("a", "text/plain", chunks=lambda: [], size=-1)
     assert Attachment("a", "text/plain", data=memoryview(b"abc")).size == 3
+
+
+def test_release_drops_the_base64_text_from_the_tree():
+    element = etree.fromstring(b"<Document>" + base64.b64encode(TRICKY) + b"</Document>")
+
+    assert binary_content(element, {}, release=True) == TRICKY
+    assert element.text is None
