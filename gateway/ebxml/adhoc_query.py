@@ -214,8 +214,14 @@ def _non_empty(label: str) -> Callable[[str], str]:
     return read
 
 
+#: Identifier type codes tolerated on a queried patient id: the registry
+#: matches patients by id and authority only (``CX.key``), and the French
+#: extension queries an INS as ``…^NH`` (CI-SIS), a local id as ``…^PI``.
+QUERY_PATIENT_ID_TYPES = frozenset({"NH", "PI"})
+
+
 def _patient_id(value: str) -> str:
-    problems = cx_problems(CX.parse(value))
+    problems = cx_problems(CX.parse(value), QUERY_PATIENT_ID_TYPES)
     if problems:
         raise _Invalid("is not a patient id of the form id^^^&OID&ISO: it " + "; it ".join(problems)
                        + " (ITI TF-3 §4.2.3.2.18, §4.2.3.1.7 CX)")

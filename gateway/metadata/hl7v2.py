@@ -101,6 +101,15 @@ class CX:
             ]
         )
 
+    def key(self) -> str:
+        """The patient the id names: ``id^^^&OID&ISO``, components 1 and 4 only.
+
+        The registry indexes, compares and looks patients up by this key, so
+        that ``…^NH`` (the identifier type code the CI-SIS puts on an INS) and
+        the bare IHE form name the same patient.
+        """
+        return _join([self.id, "", "", self.assigning_authority.format()])
+
     @classmethod
     def of(cls, id_: str, authority_oid: str) -> CX:
         return cls(id=id_, assigning_authority=HD("", authority_oid, "ISO"))

@@ -30,6 +30,7 @@ from ..store.database import Database
 from ..store.registry_store import RegistryStore
 from ..validation import PatientPolicy, validate_register
 from ..validation.findings import ErrorCode, Finding, error, has_errors
+from ..validation.profile import IHE, MetadataProfile
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,10 @@ def assign_entry_uuids(submission: Submission) -> dict[str, str]:
 class DocumentRegistry:
     """The Document Registry actor's registration service (ITI-42)."""
 
-    def __init__(self, db: Database, *, patient_policy: PatientPolicy):
+    def __init__(self, db: Database, *, patient_policy: PatientPolicy, profile: MetadataProfile = IHE):
         self.db = db
         self.patient_policy = patient_policy
+        self.profile = profile
 
     def register(
         self,
@@ -101,7 +103,9 @@ class DocumentRegistry:
         try:
             with self.db.session() as session:
                 store = RegistryStore(session)
-                found = earlier + validate_register(submission, store, patient_policy=self.patient_policy)
+                found = earlier + validate_register(
+                    submission, store, patient_policy=self.patient_policy, profile=self.profile
+                )
                 if has_errors(found):
                     raise _Rejected(found)
                 ids = self._apply(submission, store)
@@ -141,7 +145,7 @@ class DocumentRegistry:
         }
         self._lock_targets(store, relationships, filled_folders)
 
-        patient = ss.patient_id.format()
+        patient = ss.patient_id.key()
         if not store.patient_exists(patient):
             store.add_patient(patient)
 

@@ -120,7 +120,7 @@ class StoredQueryService:
         except OperationalError as exc:
             return QueryOutcome(findings=[_database_failure(exc, self.db)])
         if query.return_type is ReturnType.LEAF_CLASS:
-            patients = {p.format() for o in objects if (p := getattr(o, "patient_id", None)) is not None}
+            patients = {p.key() for o in objects if (p := getattr(o, "patient_id", None)) is not None}
             if len(patients) > 1:
                 return QueryOutcome(findings=[error(
                     ErrorCode.RESULT_NOT_SINGLE_PATIENT,

@@ -88,7 +88,8 @@ class DocumentRepository:
         # hash, size and repositoryUniqueId are the repository's to set (done
         # above for every entry that has its Document); not required of the source.
         found += validate_metadata_only(
-            submission, code=ErrorCode.REPOSITORY_METADATA_ERROR, require_repository_attributes=False
+            submission, code=ErrorCode.REPOSITORY_METADATA_ERROR, require_repository_attributes=False,
+            profile=self.registry.profile,
         )
         found = earlier + found
         if has_errors(found):

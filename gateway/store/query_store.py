@@ -299,8 +299,8 @@ def document_filter_conditions(f: DocumentFilters) -> list[ColumnElement[bool]]:
 
 
 def _patient(value: str) -> str:
-    """The patient column holds ``CX.format()``: the same normalisation (trailing empty components)."""
-    return CX.parse(value).format()
+    """The patient column holds ``CX.key()``: id and assigning authority only."""
+    return CX.parse(value).key()
 
 
 def _statuses(column: InstrumentedAttribute, statuses: Iterable[AvailabilityStatus]) -> list[ColumnElement[bool]]:

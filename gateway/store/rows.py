@@ -36,7 +36,8 @@ def _version(obj: DocumentEntry | Folder) -> int:
 
 
 def _cx(value: CX | None) -> str | None:
-    return value.format() if value is not None else None
+    # The patient's key, not the id as sent: see CX.key.
+    return value.key() if value is not None else None
 
 
 def _time(value: DTM | None) -> str | None:

@@ -43,9 +43,10 @@ def location(obj: XdsObject) -> str | None:
 class _Reporter:
     """Collects the findings about one object, all under the same code and location."""
 
-    def __init__(self, obj: XdsObject, code: str) -> None:
+    def __init__(self, obj: XdsObject, code: str, patient_id_types: frozenset[str] = frozenset()) -> None:
         self.obj = obj
         self.code = code
+        self.patient_id_types = patient_id_types
         self.findings: list[Finding] = []
 
     def problem(self, text: str) -> None:
@@ -72,7 +73,7 @@ class _Reporter:
 
     def cx(self, name: str, value: CX | None) -> None:
         if value is not None:
-            self.value(name, value.format(), formats.cx_problems(value))
+            self.value(name, value.format(), formats.cx_problems(value, self.patient_id_types))
 
     def xcn(self, name: str, value: XCN | None) -> None:
         if value is not None:
@@ -118,6 +119,7 @@ def check_document_entry(
     code: str = ErrorCode.REGISTRY_METADATA_ERROR,
     *,
     require_repository_attributes: bool = True,
+    patient_id_types: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """DocumentEntry attributes (ITI TF-3 §4.2.3.2, Table 4.3.1-3).
 
@@ -125,9 +127,10 @@ def check_document_entry(
     Provide and Register [ITI-41], where the repository computes them: a
     repository passes ``require_repository_attributes=False``. On-demand
     entries have no fixed content, hence no hash or size (ITI TF-3
-    §4.2.3.2.10, §4.2.3.2.24).
+    §4.2.3.2.10, §4.2.3.2.24). ``patient_id_types``: the CX identifier type
+    codes a profile allows on patient ids (the CI-SIS's ``NH`` for an INS).
     """
-    r = _Reporter(doc, code)
+    r = _Reporter(doc, code, patient_id_types)
     r.common()
     if doc.object_type not in (ObjectType.STABLE_DOCUMENT_ENTRY, ObjectType.ON_DEMAND_DOCUMENT_ENTRY):
         r.problem(f"objectType '{doc.object_type}' is neither the stable nor the on-demand DocumentEntry type")
@@ -187,9 +190,11 @@ def check_document_entry(
     return r.findings
 
 
-def check_submission_set(ss: SubmissionSet, code: str = ErrorCode.REGISTRY_METADATA_ERROR) -> list[Finding]:
+def check_submission_set(
+    ss: SubmissionSet, code: str = ErrorCode.REGISTRY_METADATA_ERROR, *, patient_id_types: frozenset[str] = frozenset()
+) -> list[Finding]:
     """SubmissionSet attributes (ITI TF-3 §4.2.3.3, Table 4.3.1-3)."""
-    r = _Reporter(ss, code)
+    r = _Reporter(ss, code, patient_id_types)
     r.common()
     if r.required("uniqueId", ss.unique_id):
         r.value("uniqueId", ss.unique_id, formats.oid_problems(ss.unique_id))
@@ -205,13 +210,15 @@ def check_submission_set(ss: SubmissionSet, code: str = ErrorCode.REGISTRY_METAD
     return r.findings
 
 
-def check_folder(folder: Folder, code: str = ErrorCode.REGISTRY_METADATA_ERROR) -> list[Finding]:
+def check_folder(
+    folder: Folder, code: str = ErrorCode.REGISTRY_METADATA_ERROR, *, patient_id_types: frozenset[str] = frozenset()
+) -> list[Finding]:
     """Folder attributes (ITI TF-3 §4.2.3.4, Table 4.3.1-3).
 
     lastUpdateTime is the registry's to set; when a sender gives one anyway it
     must still be a DTM.
     """
-    r = _Reporter(folder, code)
+    r = _Reporter(folder, code, patient_id_types)
     r.common()
     if r.required("uniqueId", folder.unique_id):
         r.value("uniqueId", folder.unique_id, formats.oid_problems(folder.unique_id))
@@ -264,14 +271,15 @@ def check_first_versions(submission: Submission, code: str = ErrorCode.REGISTRY_
 
 
 def _objects_with_checks(
-    submission: Submission, code: str, require_repository_attributes: bool
+    submission: Submission, code: str, require_repository_attributes: bool, patient_id_types: frozenset[str]
 ) -> Iterator[list[Finding]]:
     for ss in submission.submission_sets:
-        yield check_submission_set(ss, code)
+        yield check_submission_set(ss, code, patient_id_types=patient_id_types)
     for doc in submission.documents:
-        yield check_document_entry(doc, code, require_repository_attributes=require_repository_attributes)
+        yield check_document_entry(doc, code, require_repository_attributes=require_repository_attributes,
+                                   patient_id_types=patient_id_types)
     for folder in submission.folders:
-        yield check_folder(folder, code)
+        yield check_folder(folder, code, patient_id_types=patient_id_types)
     for assoc in submission.associations:
         yield check_association(assoc, code)
 
@@ -281,6 +289,11 @@ def check_attributes(
     code: str = ErrorCode.REGISTRY_METADATA_ERROR,
     *,
     require_repository_attributes: bool = True,
+    patient_id_types: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """Every object of the submission, each on its own."""
-    return [f for found in _objects_with_checks(submission, code, require_repository_attributes) for f in found]
+    return [
+        f
+        for found in _objects_with_checks(submission, code, require_repository_attributes, patient_id_types)
+        for f in found
+    ]

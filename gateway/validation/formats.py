@@ -171,12 +171,15 @@ def _iso_authority_problems(authority: HD, where: str) -> list[str]:
     return problems
 
 
-def cx_problems(value: CX) -> list[str]:
+def cx_problems(value: CX, allowed_types: frozenset[str] = frozenset()) -> list[str]:
     """Patient ids (patientId, sourcePatientId): ``id^^^&OID&ISO`` and nothing else.
 
     ITI TF-3 §4.2.3.1.7, CX: "No other values/modifications in other
     components or subcomponents are allowed." Only component 1 (id) and the
-    universal id and its type in component 4 may be valued.
+    universal id and its type in component 4 may be valued. A national
+    extension may allow an identifier type code in component 5
+    (``allowed_types``: the CI-SIS writes an INS as ``…^NH``, a local id as
+    ``…^PI``).
     """
     problems = []
     if not value.id.strip():
@@ -188,7 +191,8 @@ def cx_problems(value: CX) -> list[str]:
             ("check digit (component 2)", value.check_digit),
             ("check digit scheme (component 3)", value.check_digit_scheme),
             ("assigning authority namespace (component 4.1)", value.assigning_authority.namespace_id),
-            ("identifier type code (component 5)", value.identifier_type_code),
+            ("identifier type code (component 5)",
+             "" if value.identifier_type_code in allowed_types else value.identifier_type_code),
             ("assigning facility (component 6)", value.assigning_facility),
             ("components after the 6th", "".join(value.rest)),
         )

@@ -22,6 +22,7 @@ from gateway.metadata.model import Submission, XdsObject
 
 from .attributes import check_attributes, check_first_versions, location
 from .findings import ErrorCode, Finding, error
+from .profile import IHE, MetadataProfile
 from .references import (
     References,
     check_ids_not_registered,
@@ -68,7 +69,7 @@ def check_patient_known(submission: Submission, lookup: RegistryLookup, policy: 
     ss = submission.submission_set
     if policy is not PatientPolicy.REGISTERED or ss is None or ss.patient_id is None:
         return []
-    patient = ss.patient_id.format()
+    patient = ss.patient_id.key()
     if lookup.patient_exists(patient):
         return []
     return [
@@ -81,10 +82,13 @@ def check_patient_known(submission: Submission, lookup: RegistryLookup, policy: 
 
 
 def _validate(
-    submission: Submission, refs: References, code: str, require_repository_attributes: bool
+    submission: Submission, refs: References, code: str, require_repository_attributes: bool,
+    profile: MetadataProfile,
 ) -> list[Finding]:
     return [
-        *check_attributes(submission, code, require_repository_attributes=require_repository_attributes),
+        *check_attributes(submission, code, require_repository_attributes=require_repository_attributes,
+                          patient_id_types=profile.patient_id_types),
+        *profile.check(submission, code),
         # ITI-42 registers first versions only; a repository registers through ITI-42 too.
         *check_first_versions(submission, code),
         *check_submission(submission, code),
@@ -97,6 +101,7 @@ def validate_metadata_only(
     *,
     code: str = ErrorCode.REGISTRY_METADATA_ERROR,
     require_repository_attributes: bool = True,
+    profile: MetadataProfile = IHE,
 ) -> list[Finding]:
     """The rules that need no registry: attributes, submission structure, associations
     within the submission.
@@ -108,11 +113,12 @@ def validate_metadata_only(
     without hash, size and repositoryUniqueId, which are optional in
     Provide and Register [ITI-41] (ITI TF-3 Table 4.3.1-3).
     """
-    return _validate(submission, References(submission, None), code, require_repository_attributes)
+    return _validate(submission, References(submission, None), code, require_repository_attributes, profile)
 
 
 def validate_register(
-    submission: Submission, lookup: RegistryLookup, *, patient_policy: PatientPolicy
+    submission: Submission, lookup: RegistryLookup, *, patient_policy: PatientPolicy,
+    profile: MetadataProfile = IHE,
 ) -> list[Finding]:
     """Every finding against a Register Document Set-b submission (ITI TF-2 §3.42.4.1.3).
 
@@ -125,7 +131,7 @@ def validate_register(
     unique_ids = unique_ids_to_look_up(submission)
     same_unique_ids = lookup.find_by_unique_ids(unique_ids) if unique_ids else {}
     return [
-        *_validate(submission, References(submission, registered), code, True),
+        *_validate(submission, References(submission, registered), code, True, profile),
         *check_ids_not_registered(submission, registered, code),
         *check_unique_ids_not_registered(submission, same_unique_ids),
         *check_patient_known(submission, lookup, patient_policy),

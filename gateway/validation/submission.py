@@ -119,6 +119,8 @@ def check_single_patient(submission: Submission) -> list[Finding]:
         return []
     reference = with_patient[0]
     expected = reference.patient_id.format()
+    # Compared by key: ``…^NH`` on one object and not on another is one patient.
+    expected_key = reference.patient_id.key()
     return [
         error(
             ErrorCode.PATIENT_ID_DOES_NOT_MATCH,
@@ -127,7 +129,7 @@ def check_single_patient(submission: Submission) -> list[Finding]:
             location(o),
         )
         for o in with_patient[1:]
-        if o.patient_id.format() != expected
+        if o.patient_id.key() != expected_key
     ]
 
 

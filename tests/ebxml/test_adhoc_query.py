@@ -489,7 +489,7 @@ PATIENT_ID_PARAMS = [
 @pytest.mark.parametrize(
     "patient_id",
     [
-        "PID^^^&1.2.3&ISO^PI",  # identifier type code (component 5)
+        "PID^^^&1.2.3&ISO^XX",  # identifier type code (component 5) other than NH / PI
         "PID^^^&1.2.3&ISO^^^x",  # components after the 6th
         "PID^^^&1.2.3",  # no universal id type
         "PID^^^NS",  # a namespace, no OID
@@ -510,7 +510,7 @@ def test_a_patient_id_that_is_not_id_oid_iso(query_id, name, status, patient_id)
 
 
 def test_get_all_patient_id_is_checked_too():
-    root = request(QueryId.GET_ALL.value, ("$patientId", "'PID^^^&1.2.3&ISO^PI'"),
+    root = request(QueryId.GET_ALL.value, ("$patientId", "'PID^^^&1.2.3&ISO^XX'"),
                    *((f"${kind}Status", f"('{APPROVED}')") for kind in ("XDSDocumentEntry", "XDSSubmissionSet",
                                                                           "XDSFolder")))
 
@@ -849,3 +849,12 @@ def test_the_schema_is_there_to_check_query_messages():
     if query_schema() is None:
         pytest.skip(NO_SCHEMA)
     assert_valid(find_documents())
+
+
+@pytest.mark.parametrize("patient_id", ["279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH", "IPP-1^^^&1.2.3&ISO^PI"])
+def test_an_ins_or_local_id_with_its_identifier_type_code_is_accepted(patient_id):
+    """The CI-SIS sends INS as …^NH; patients are matched by id and authority (CX.key)."""
+    query = read_ok(request(QueryId.FIND_DOCUMENTS.value, ("$XDSDocumentEntryPatientId", f"'{patient_id}'"),
+                            ("$XDSDocumentEntryStatus", f"('{APPROVED}')")))
+
+    assert query.patient_id == patient_id
