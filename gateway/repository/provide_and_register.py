@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
 from sqlalchemy.orm import Session
 
 from ..blobs import BlobStore, new_key
-from ..metadata import DocumentEntry
+from ..metadata import DocumentEntry, Submission
 from ..metadata.repository import Buffer, Document, DocumentReference, ProvideAndRegisterDocumentSet
 from ..registry import DocumentRegistry
 from ..registry.register import RegisterOutcome
@@ -64,13 +64,22 @@ class _Paired:
     blob_key: str | None = None
 
 
+#: A profile's check of one document against its own metadata (the CI-SIS
+#: compares a CDA header with its DocumentEntry): (entry, bytes, submission) → findings.
+DocumentCheck = Callable[[DocumentEntry, Buffer, Submission], list[Finding]]
+
+
 class DocumentRepository:
     """The Document Repository actor: ITI-41 here, ITI-43 through :class:`DocumentRetrieval`."""
 
-    def __init__(self, registry: DocumentRegistry, blobs: BlobStore, *, repository_unique_id: str) -> None:
+    def __init__(
+        self, registry: DocumentRegistry, blobs: BlobStore, *, repository_unique_id: str,
+        document_check: DocumentCheck | None = None,
+    ) -> None:
         self.registry = registry
         self.blobs = blobs
         self.repository_unique_id = repository_unique_id
+        self.document_check = document_check
         self._retrieval = DocumentRetrieval(registry.db, blobs, repository_unique_id=repository_unique_id)
 
     def retrieve(self, references: list[DocumentReference]) -> RetrieveOutcome:
@@ -85,6 +94,8 @@ class DocumentRepository:
         submission = request.submission
         paired, found = pair_documents(submission.documents, request.documents)
         found += [f for p in paired for f in self._complete_entry(p)]
+        if self.document_check is not None:
+            found += [f for p in paired for f in self.document_check(p.entry, p.data, submission)]
         # hash, size and repositoryUniqueId are the repository's to set (done
         # above for every entry that has its Document); not required of the source.
         found += validate_metadata_only(
