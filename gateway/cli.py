@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
@@ -97,6 +98,14 @@ def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_valuesets(settings: Settings, args: argparse.Namespace) -> int:
+    from .valuesets import commands
+
+    if args.valuesets_command == "import":
+        return commands.import_files(args.files, args.into)
+    return commands.list_sets(args.folder)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xds-gateway", description="IHE XDS.b / MHD document gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--force", action="store_true",
                        help=f"allow --older-than below {SAFE_GRACE_SECONDS} (only when no gateway is running)")
     sweep.set_defaults(func=cmd_blobs_sweep)
+    valuesets = sub.add_parser("valuesets", help="CI-SIS value sets and correspondence tables")
+    vs_sub = valuesets.add_subparsers(dest="valuesets_command", required=True)
+    vs_import = vs_sub.add_parser("import", help="refresh value sets from ANS SVS XML files")
+    vs_import.add_argument("files", nargs="+", type=Path, metavar="FILE", help="SVS XML file (ITI-48 response)")
+    vs_import.add_argument("--into", type=Path, metavar="DIR",
+                           help="folder of compact files to update (default: the shipped profiles/ci-sis/valuesets)")
+    vs_import.set_defaults(func=cmd_valuesets)
+    vs_list = vs_sub.add_parser("list", help="list the value sets: name, OID, version, size")
+    vs_list.add_argument("--from", dest="folder", type=Path, metavar="DIR",
+                         help="folder to list (default: the shipped profiles/ci-sis/valuesets)")
+    vs_list.set_defaults(func=cmd_valuesets)
     return parser
 
 
