@@ -8,11 +8,13 @@ from pathlib import Path
 import flask
 
 from .blobs import BlobStore, FileSystemBlobStore
-from .config import BlobStoreKind, Settings
+from .config import BlobStoreKind, Profile, Settings
 from .endpoints.registry_port import registry_operations
 from .endpoints.repository_port import repository_operations
 from .registry import DocumentRegistry
 from .repository import DocumentRepository
+from .repository.provide_and_register import DocumentCheck
+from .validation.profile import IHE, MetadataProfile
 from .registry.stored_queries import StoredQueryService
 from .soap.endpoint import soap_blueprint
 from .store.database import Database
@@ -37,6 +39,15 @@ def open_blob_store(settings: Settings) -> BlobStore:
     return FileSystemBlobStore(settings.documents_dir)
 
 
+def _profile(settings: Settings, database: Database) -> tuple[MetadataProfile, DocumentCheck | None]:
+    """The metadata rules and the per-document check of ``XDSGW_PROFILE``."""
+    if settings.profile is Profile.IHE:
+        return IHE, None
+    from . import ci_sis
+
+    return ci_sis.metadata_profile(), ci_sis.document_check(database, schema_path=settings.cda_schema or None)
+
+
 def create_app(
     settings: Settings, *, db: Database | None = None, blobs: BlobStore | None = None
 ) -> flask.Flask:
@@ -48,10 +59,12 @@ def create_app(
     database = db or Database(settings.effective_database_url, query_timeout_ms=settings.query_timeout_ms)
     app.extensions["xdsgw.db"] = database
 
-    registry = DocumentRegistry(database, patient_policy=settings.patient_policy)
+    profile, document_check = _profile(settings, database)
+    registry = DocumentRegistry(database, patient_policy=settings.patient_policy, profile=profile)
     queries = StoredQueryService(database, max_results=settings.max_results)
     repository = DocumentRepository(
-        registry, blobs or open_blob_store(settings), repository_unique_id=settings.repository_unique_id
+        registry, blobs or open_blob_store(settings), repository_unique_id=settings.repository_unique_id,
+        document_check=document_check,
     )
     app.register_blueprint(
         soap_blueprint(

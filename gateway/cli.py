@@ -106,6 +106,34 @@ def cmd_valuesets(settings: Settings, args: argparse.Namespace) -> int:
     return commands.list_sets(args.folder)
 
 
+def cmd_metadata_from_cda(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the DocumentEntry a CDA header implies, as ebRIM XML or JSON (CI-SIS mapping)."""
+    import json
+
+    from lxml import etree
+
+    from .ci_sis import document_entry_from
+    from .ebxml.rim_writer import registry_object_list
+    from .store.serialize import to_dict
+    from .validation.findings import has_errors
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"xds-gateway: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    entry, findings = document_entry_from(data, entry_id=args.id)
+    for finding in findings:
+        print(f"{finding.severity.name.lower()}: {finding.message}", file=sys.stderr)
+    if entry is None or has_errors(findings):
+        return 1
+    if args.json:
+        print(json.dumps(to_dict(entry), ensure_ascii=False, indent=2))
+    else:
+        print(etree.tostring(registry_object_list([entry]), pretty_print=True, encoding="unicode"), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xds-gateway", description="IHE XDS.b / MHD document gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     vs_list.add_argument("--from", dest="folder", type=Path, metavar="DIR",
                          help="folder to list (default: the shipped profiles/ci-sis/valuesets)")
     vs_list.set_defaults(func=cmd_valuesets)
+    metadata = sub.add_parser("metadata", help="XDS metadata tools")
+    metadata_sub = metadata.add_subparsers(dest="metadata_command", required=True)
+    from_cda = metadata_sub.add_parser(
+        "from-cda", help="print the DocumentEntry a CDA R2 document implies (CI-SIS header ⇄ metadata mapping)"
+    )
+    from_cda.add_argument("file", help="a CDA R2 document (plain, auto-présentable, or with a nonXMLBody)")
+    from_cda.add_argument("--json", action="store_true", help="JSON instead of an ebRIM RegistryObjectList")
+    from_cda.add_argument("--id", default="Document01", help="the DocumentEntry's symbolic id (default Document01)")
+    from_cda.set_defaults(func=cmd_metadata_from_cda)
     return parser
 
 

@@ -46,6 +46,9 @@ class Settings:
     data_dir: Path = Path("./var")
     database_url: str = ""
     profile: Profile = Profile.CI_SIS
+    #: CDA R2 schema (``CDA_extended.xsd``) that ITI-41 CDA documents must validate against under
+    #: ``ci-sis``; empty: no schema validation (the header is still checked against the metadata).
+    cda_schema: str = ""
     #: ``auto``: a first submission opens the patient's dossier; ``registered``:
     #: the dossier must exist, or ITI-42 answers XDSUnknownPatientId.
     patient_policy: PatientPolicy = PatientPolicy.AUTO
@@ -171,6 +174,8 @@ def _check(settings: Settings) -> None:
     for name in ("max_request_bytes", "max_repository_request_bytes"):
         if getattr(settings, name) < MIN_REQUEST_BYTES:
             raise bad(name, getattr(settings, name), f"must be at least {MIN_REQUEST_BYTES}")
+    if settings.cda_schema and not Path(settings.cda_schema).is_file():
+        raise bad("cda_schema", settings.cda_schema, "is not a file (the path of CDA_extended.xsd)")
     if settings.blob_store is BlobStoreKind.S3 and not settings.s3_bucket:
         raise bad("s3_bucket", settings.s3_bucket, "must name a bucket when XDSGW_BLOB_STORE=s3")
     if settings.blob_store is BlobStoreKind.S3 and not settings.s3_prefix.strip("/"):

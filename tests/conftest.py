@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import Settings
+from gateway.config import Profile, Settings
 from gateway.store.database import Database
 
 from .support.databases import fresh_postgres_schema
@@ -37,7 +37,10 @@ def database(request, tmp_path_factory) -> Database:
 
 @pytest.fixture(scope="session")
 def gateway_server(database, tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("var"), max_request_bytes=2 * 1024 * 1024)
+    # The IHE engine on generic IHE metadata (tests/factories.py); the French
+    # profile has its own servers (tests/integration/test_ci_sis_profile.py).
+    settings = Settings(data_dir=tmp_path_factory.mktemp("var"), max_request_bytes=2 * 1024 * 1024,
+                        profile=Profile.IHE)
     server = start_server(settings, database)
     yield RunningGateway(server.base_url, database, settings)
     server.stop()
@@ -48,6 +51,26 @@ def gateway(gateway_server) -> RunningGateway:
     """The running gateway with an empty registry."""
     empty(gateway_server.db)
     return gateway_server
+
+
+@pytest.fixture(scope="session")
+def ci_sis_gateway_server(database, tmp_path_factory):
+    """The gateway as it runs by default: the French profile (CI-SIS rules, CDA checks)."""
+    from gateway.blobs import FileSystemBlobStore
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("var"), max_request_bytes=2 * 1024 * 1024,
+                        profile=Profile.CI_SIS)
+    blobs = FileSystemBlobStore(settings.documents_dir)
+    server = start_server(settings, database, blobs)
+    yield RunningGateway(server.base_url, database, settings, blobs)
+    server.stop()
+
+
+@pytest.fixture
+def ci_sis_gateway(ci_sis_gateway_server) -> RunningGateway:
+    """The French-profile gateway with an empty registry (the hand-written corpus is French metadata)."""
+    empty(ci_sis_gateway_server.db)
+    return ci_sis_gateway_server
 
 
 def _ebrs(name: str):

@@ -107,6 +107,11 @@ class AvailabilityStatus(str, Enum):
     SUBMITTED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Submitted"
     APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
     DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
+    #: The French extension's statuses (CI-SIS JDV_J52, Volet PDS §3.3.5.1.2): an
+    #: archived document, and one withdrawn from publication. Set by metadata
+    #: updates (ITI-57), never on submission; queries may ask for them.
+    ARCHIVED = "urn:asip:ci-sis:2010:StatusType:Archived"
+    DELETED = "urn:asip:ci-sis:2010:StatusType:Deleted"
 
     @property
     def short_name(self) -> str:

@@ -714,8 +714,8 @@ def test_the_corpus_find_documents_request_field_by_field():
 
     assert type(query) is FindDocuments
     assert query.return_type is ReturnType.LEAF_CLASS and query.home_community_id is None
-    assert query.patient_id == PID
-    assert CX.parse(query.patient_id) == PATIENT
+    assert query.patient_id == "282079912345639^^^&1.2.250.1.213.1.4.10&ISO^NH"
+    assert CX.parse(query.patient_id).key() == "282079912345639^^^&1.2.250.1.213.1.4.10&ISO"
     assert query.statuses == [AvailabilityStatus.APPROVED, AvailabilityStatus.DEPRECATED]
     assert query.class_codes == [Code("11", "1.2.250.1.213.1.1.4.1"), Code("10", "1.2.250.1.213.1.1.4.1"),
                                  Code("13", "1.2.250.1.213.1.1.4.1")]

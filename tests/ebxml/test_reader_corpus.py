@@ -8,7 +8,7 @@ from gateway.ebxml import read_submit_objects_request
 from gateway.metadata import CX, DTM, XCN, AssociationType, Code, LocalizedString, ObjectType, SubmissionSetStatus
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "iti42"
-PATIENT = CX.of("282079912345678", "1.2.250.1.213.1.4.10")
+PATIENT = CX.parse("282079912345639^^^&1.2.250.1.213.1.4.10&ISO^NH")
 
 
 def read(name: str):
@@ -25,17 +25,17 @@ def test_every_document_entry_attribute_is_read():
     assert doc.mime_type == "text/xml"
     assert doc.unique_id == "1.2.250.1.999.1.2025.3.12.1"
     assert doc.patient_id == PATIENT
-    assert doc.source_patient_id == CX.of("IPP-004512", "1.2.3.4.567.8.9.10")
+    assert doc.source_patient_id == CX.parse("IPP-004512^^^&1.2.3.4.567.8.9.10&ISO^PI")
     assert doc.source_patient_info == ["PID-5|MARTIN^Louise^^^^^L", "PID-7|19820704", "PID-8|F"]
     assert doc.creation_time == DTM("20250312143000")
     assert (doc.service_start_time, doc.service_stop_time) == (DTM("202503121400"), DTM("202503121430"))
     assert doc.hash == "4cbe0d1d1f1f9a0c4f3c7e2b8a6d5e4f3a2b1c0d" and doc.size == "48213"
     assert doc.language_code == "fr-FR" and doc.repository_unique_id == "1.2.250.1.999.2"
     assert doc.legal_authenticator.family_name == "LEGRAND"
-    assert doc.legal_authenticator.identifier_type_code == "RPPS"
+    assert doc.legal_authenticator.identifier_type_code == "IDNPS"
     assert doc.title == LocalizedString("Compte rendu de consultation de cardiologie", "fr-FR", "UTF-8")
     assert doc.comments == LocalizedString("Suivi annuel", "fr-FR")
-    assert doc.class_code == Code("11", "1.2.250.1.213.1.1.4.1", "Compte rendu")
+    assert doc.class_code == Code("10", "1.2.250.1.213.1.1.4.1", "Compte rendu")
     assert doc.type_code == Code("11488-4", "2.16.840.1.113883.6.1", "Compte rendu de consultation")
     assert doc.format_code.code == "urn:ihe:iti:xds-sd:pdf:2008"
     assert doc.healthcare_facility_type_code.code == "SA07"
@@ -50,12 +50,12 @@ def test_the_author_is_read_with_all_its_parts():
     [doc] = read("cr-consultation.xml").submission.documents
     [author] = doc.authors
 
-    assert author.person == XCN.parse("810002345678^LEGRAND^Claire^^^Dr^^^&1.2.250.1.71.4.2.1&ISO^D^^^RPPS")
+    assert author.person == XCN.parse("810002345678^LEGRAND^Claire^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS")
     assert author.person.assigning_authority.universal_id == "1.2.250.1.71.4.2.1"
     [institution] = author.institutions
     assert (institution.organization_name, institution.organization_identifier) == ("Clinique du Parc", "10000999900")
-    assert author.roles == ["10^Médecin^^^^^^^&1.2.250.1.71.1.2.7&ISO"]
-    assert author.specialties == ["SM04^Cardiologie et maladies vasculaires^^^^^^^&1.2.250.1.71.4.2.5&ISO"]
+    assert author.roles == ["ATTPHYS^Référent - Responsable du patient dans la structure de soins^2.16.840.1.113883.5.88"]
+    assert author.specialties == ["G15_10/SM04^Médecin - Cardiologie et maladies vasculaires (SM)^1.2.250.1.213.1.1.4.5"]
     assert [t.email_address for t in author.telecoms] == ["claire.legrand@exemple.test"]
 
 

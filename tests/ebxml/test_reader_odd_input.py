@@ -55,7 +55,7 @@ def add_folder(objects: etree._Element, folder_id: str = "Dossier") -> etree._El
     etree.SubElement(etree.SubElement(slot, rim("ValueList")), rim("Value")).text = "2.16.840.1.113883.6.1"
     classification(folder, f"{folder_id}-node", folder_id, classificationNode=FolderScheme.CLASSIFICATION_NODE)
     for scheme, value in ((FolderScheme.UNIQUE_ID, "1.2.250.1.999.5.1"),
-                          (FolderScheme.PATIENT_ID, "282079912345678^^^&1.2.250.1.213.1.4.10&ISO")):
+                          (FolderScheme.PATIENT_ID, "282079912345639^^^&1.2.250.1.213.1.4.10&ISO^NH")):
         etree.SubElement(folder, rim("ExternalIdentifier"), id=f"{folder_id}-{scheme[-4:]}", registryObject=folder_id,
                          identificationScheme=scheme, value=value)
     return folder
@@ -95,7 +95,7 @@ def test_a_large_request_with_top_level_classifications_is_read_whole():
     assert result.findings == []
     submission = result.submission
     assert [d.entry_uuid for d in submission.documents] == [f"Doc{i:05d}" for i in range(n)]
-    assert all(d.limited_metadata and d.class_code.code == "11" and len(d.authors) == 1 for d in submission.documents)
+    assert all(d.limited_metadata and d.class_code.code == "10" and len(d.authors) == 1 for d in submission.documents)
     assert [f.entry_uuid for f in submission.folders] == [f"Fol{i:05d}" for i in range(n)]
     assert submission.submission_set.entry_uuid == "Lot"
 

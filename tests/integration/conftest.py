@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from gateway.blobs import FileSystemBlobStore, S3BlobStore
-from gateway.config import Settings
+from gateway.config import Profile, Settings
 
 from ..support.server import RunningGateway, empty, start_server
 
@@ -22,6 +22,7 @@ def repository_gateway_server(request, database, tmp_path_factory):
         data_dir=tmp_path_factory.mktemp("var"),
         max_request_bytes=2 * 1024 * 1024,
         max_repository_request_bytes=REPOSITORY_REQUEST_LIMIT,
+        profile=Profile.IHE,
     )
     if request.param == "folder":
         blobs = FileSystemBlobStore(settings.documents_dir)

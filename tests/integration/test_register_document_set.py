@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from gateway.config import Settings
+from gateway.config import Profile, Settings
 from gateway.ebxml import submit_objects_request
 from gateway.metadata import (
     CX,
@@ -323,7 +323,7 @@ def test_concurrent_submissions_of_one_unique_id_register_it_once(gateway):
 @pytest.fixture
 def registered_only(database, tmp_path):
     empty(database)
-    settings = Settings(data_dir=tmp_path, patient_policy=PatientPolicy.REGISTERED)
+    settings = Settings(data_dir=tmp_path, patient_policy=PatientPolicy.REGISTERED, profile=Profile.IHE)
     server = start_server(settings, database)
     yield RunningGateway(server.base_url, database, settings)
     server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from lxml import etree
 
@@ -14,6 +15,12 @@ def qname_of_subcode(response) -> tuple[str | None, str]:
     el = response.envelope.find(f".//{{{SOAP12}}}Subcode/{{{SOAP12}}}Value")
     prefix, _, local = el.text.partition(":")
     return el.nsmap.get(prefix), local
+
+
+@pytest.fixture
+def gateway(ci_sis_gateway):
+    """The corpus requests are French metadata: this module runs on the default (ci-sis) gateway."""
+    return ci_sis_gateway
 
 
 def test_a_hand_written_request_is_registered(gateway):

@@ -20,7 +20,7 @@ from lxml import etree
 
 from gateway.ebxml import read_registry_object_list
 from gateway.ebxml.adhoc_query import adhoc_query_request
-from gateway.config import Settings
+from gateway.config import Profile, Settings
 from gateway.metadata import DTM, XCN, AssociationType, AvailabilityStatus, Code, Submission, SubmissionSetStatus
 from gateway.metadata.query import (
     FindDocuments,
@@ -367,7 +367,7 @@ def test_a_bad_parameter_is_named_in_the_error(gateway, registry):
 @pytest.fixture
 def small_limit(database, tmp_path):
     empty(database)
-    settings = Settings(data_dir=tmp_path, patient_policy=PatientPolicy.AUTO, max_results=2)
+    settings = Settings(data_dir=tmp_path, patient_policy=PatientPolicy.AUTO, max_results=2, profile=Profile.IHE)
     server = start_server(settings, database)
     yield RunningGateway(server.base_url, database, settings)
     server.stop()

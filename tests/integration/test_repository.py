@@ -247,9 +247,10 @@ def test_the_repository_wsdl_is_served_with_our_address(repository_gateway):
     assert {"DocumentRepository_ProvideAndRegisterDocumentSet-b", "DocumentRepository_RetrieveDocumentSet"} <= operations
 
 
-def test_the_hand_written_corpus_request_is_provided_and_retrieved(repository_gateway):
-    """The README's tour: a hand-written ITI-41 with its CDA as an MTOM part, then ITI-43."""
-    gw = repository_gateway
+def test_the_hand_written_corpus_request_is_provided_and_retrieved(ci_sis_gateway):
+    """The README's tour on the default (French) profile: a hand-written ITI-41 with its CDA as an
+    MTOM part, checked against its metadata, then ITI-43."""
+    gw = ci_sis_gateway
     cda = (CORPUS / "iti41" / "cr-consultation.cda.xml").read_bytes()
     soap, _ = envelope(ITI41, corpus_request("iti41/provide-cr-consultation.xml"), to=gw.repository_url)
     content_type, data = mtom_package(soap, [("cr-consultation@tour", "text/xml", cda)], ITI41)
