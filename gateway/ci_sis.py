@@ -10,7 +10,6 @@ DMP does for Ségur-certified software.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from lxml import etree
@@ -19,7 +18,6 @@ from .cda import check_cda_against_metadata, document_entry_from_cda, load_cda_s
 from .cda.header import ClinicalDocumentHeader
 from .metadata import Code, DocumentEntry, Submission
 from .metadata.repository import Buffer
-from .metadata.vocabulary import AssociationType
 from .repository.provide_and_register import DocumentCheck
 from .store.database import Database
 from .store.registry_store import RegistryStore
@@ -28,8 +26,6 @@ from .validation.findings import ErrorCode, Finding, error
 from .validation.profile import MetadataProfile
 from .valuesets import ValueSets
 from .valuesets.files import ci_sis_value_sets
-
-log = logging.getLogger(__name__)
 
 #: mimeTypes of CDA R2 documents: plain, and auto-présentable (CI-SIS).
 CDA_MIME_TYPES = frozenset({"text/xml", "application/xslt+xml"})
@@ -147,4 +143,4 @@ def document_check(db: Database, *, value_sets: ValueSets | None = None,
 
 
 __all__ = ["CDA_MIME_TYPES", "CdaDocumentCheck", "derived_codes", "document_check", "document_entry_from",
-           "metadata_profile", "AssociationType"]
+           "metadata_profile"]

@@ -58,8 +58,11 @@ def ci_sis_gateway_server(database, tmp_path_factory):
     """The gateway as it runs by default: the French profile (CI-SIS rules, CDA checks)."""
     from gateway.blobs import FileSystemBlobStore
 
+    schema = SHARED_DATA / "cda" / "schema" / "CDA_extended.xsd"
     settings = Settings(data_dir=tmp_path_factory.mktemp("var"), max_request_bytes=2 * 1024 * 1024,
-                        profile=Profile.CI_SIS)
+                        max_repository_request_bytes=32 * 1024 * 1024, profile=Profile.CI_SIS,
+                        # Without the shared test data, CDA documents are checked without the schema.
+                        cda_schema=str(schema) if schema.is_file() else "")
     blobs = FileSystemBlobStore(settings.documents_dir)
     server = start_server(settings, database, blobs)
     yield RunningGateway(server.base_url, database, settings, blobs)
