@@ -21,7 +21,7 @@ from .metadata.repository import Buffer
 from .repository.provide_and_register import DocumentCheck
 from .store.database import Database
 from .store.registry_store import RegistryStore
-from .validation.ci_sis import CI_SIS_PATIENT_ID_TYPES, check_ci_sis
+from .validation.ci_sis import CI_SIS_PATIENT_ID_TYPES, NON_CDA_FORMATS, check_ci_sis, missing_value_sets
 from .validation.findings import ErrorCode, Finding, error
 from .validation.profile import MetadataProfile
 from .valuesets import ValueSets
@@ -38,6 +38,10 @@ FORMAT_OF_MEDIA_TYPE = "ASS_A12_NonXMLBody_FormatCode"
 def metadata_profile(value_sets: ValueSets | None = None) -> MetadataProfile:
     """The CI-SIS rules on top of IHE's, with the INS ``^NH`` (and local ``^PI``) patient ids they call for."""
     sets = value_sets if value_sets is not None else ci_sis_value_sets()
+    missing = missing_value_sets(sets)
+    if missing:
+        # Refuse to start rather than answer every submission with XDSRegistryError.
+        raise ValueError(f"the CI-SIS profile needs value sets that are not loaded: {', '.join(missing)}")
     return MetadataProfile(
         "ci-sis",
         patient_id_types=CI_SIS_PATIENT_ID_TYPES,
@@ -98,7 +102,11 @@ class CdaDocumentCheck:
         self.schema = load_cda_schema(schema_path) if schema_path else None
 
     def __call__(self, entry: DocumentEntry, data: Buffer, submission: Submission) -> list[Finding]:
-        if (entry.mime_type or "").lower() not in CDA_MIME_TYPES:
+        media_type = (entry.mime_type or "").split(";", 1)[0].strip().lower()
+        if media_type not in CDA_MIME_TYPES:
+            return []
+        if entry.format_code is not None and entry.format_code.code in NON_CDA_FORMATS:
+            # XML that is not a CDA by its format (a DSG signature, a stylesheet).
             return []
         code = ErrorCode.REPOSITORY_METADATA_ERROR
         read = read_cda(data, schema=self.schema, code=code, location=entry.entry_uuid)

@@ -122,7 +122,12 @@ def cmd_metadata_from_cda(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"xds-gateway: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    entry, findings = document_entry_from(data, entry_id=args.id)
+    schema = None
+    if settings.cda_schema:
+        from .cda import load_cda_schema
+
+        schema = load_cda_schema(settings.cda_schema)
+    entry, findings = document_entry_from(data, entry_id=args.id, schema=schema)
     for finding in findings:
         print(f"{finding.severity.name.lower()}: {finding.message}", file=sys.stderr)
     if entry is None or has_errors(findings):

@@ -98,13 +98,14 @@ class DocumentRepository:
             found += [f for p in paired for f in self.document_check(p.entry, p.data, submission)]
         # hash, size and repositoryUniqueId are the repository's to set (done
         # above for every entry that has its Document); not required of the source.
-        found += validate_metadata_only(
+        metadata = validate_metadata_only(
             submission, code=ErrorCode.REPOSITORY_METADATA_ERROR, require_repository_attributes=False,
             profile=self.registry.profile,
         )
+        if has_errors(found + metadata):
+            return RegisterOutcome(earlier + found + metadata)
+        # The registry's validation reports the same warnings again, under its own code: keep one copy.
         found = earlier + found
-        if has_errors(found):
-            return RegisterOutcome(found)
 
         try:
             self._write_blobs(paired)

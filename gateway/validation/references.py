@@ -101,8 +101,9 @@ class References:
 
 
 def _patient(obj: XdsObject | None) -> str | None:
+    """The patient an object is about, by key (id and authority: ``…^NH`` or not is one patient)."""
     patient = getattr(obj, "patient_id", None)
-    return patient.format() if patient is not None else None
+    return patient.key() if patient is not None else None
 
 
 def _kind(obj: XdsObject) -> str:
