@@ -124,8 +124,9 @@ class CdaDocumentCheck:
                 code,
                 f"DocumentEntry {entry.entry_uuid}: formatCode '{entry.format_code.code}' "
                 f"(codingScheme {entry.format_code.scheme}) differs from '{format_code.code}' "
-                f"(codingScheme {format_code.scheme}), the format of the CDA model it declares "
-                f"({FORMAT_OF_MODEL} / {FORMAT_OF_MEDIA_TYPE})",
+                f"(codingScheme {format_code.scheme}), the format the CI-SIS gives for the CDA's model "
+                f"(ClinicalDocument/templateId, or nonXMLBody/text/@mediaType; tables {FORMAT_OF_MODEL}, "
+                f"{FORMAT_OF_MEDIA_TYPE})",
                 entry.entry_uuid,
             ))
         return findings

@@ -62,6 +62,8 @@ def environment(request, tmp_path, database_url) -> dict[str, str]:
         XDSGW_DATABASE_URL=database_url,
         XDSGW_REPOSITORY_UNIQUE_ID=REPOSITORY,
         XDSGW_LOG_LEVEL="WARNING",
+        # Generic IHE metadata (tests/factories.py): the IHE profile.
+        XDSGW_PROFILE="ihe",
         PYTHONPATH=str(PROJECT),
     )
     if request.param == "s3":
