@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from lxml import etree
 
 from .integration.xds import ITI42, SOAP_XML, corpus_request
 from .support.soap_client import envelope, post_raw
@@ -90,3 +92,43 @@ def test_an_unreachable_database_is_reported_in_one_line(clean_env):
     assert result.returncode == 1
     assert result.stderr.startswith("xds-gateway: cannot use the database postgresql+psycopg://nobody@127.0.0.1:1/none:")
     assert "Traceback" not in result.stderr
+
+
+CORPUS_CDA = Path(__file__).parent / "corpus" / "iti41" / "cr-consultation.cda.xml"
+
+
+def test_metadata_from_cda_prints_the_entry_ready_to_submit(clean_env):
+    from gateway.ebxml import read_registry_object_list
+
+    as_json = run("metadata", "from-cda", "--json", str(CORPUS_CDA), env=clean_env)
+    as_xml = run("metadata", "from-cda", "--id", "DocCR", str(CORPUS_CDA), env=clean_env)
+
+    assert (as_json.returncode, as_xml.returncode) == (0, 0), as_json.stderr + as_xml.stderr
+    entry = json.loads(as_json.stdout)
+    assert (entry["unique_id"], entry["patient_id"], entry["creation_time"]) == (
+        "1.2.250.1.999.1.2025.3.12.41", "282079912345639^^^&1.2.250.1.213.1.4.10&ISO^NH", "20250312133000"
+    )
+    assert entry["class_code"]["code"] == "10" and entry["format_code"]["code"] == "urn:ihe:iti:xds-sd:text:2008"
+    read = read_registry_object_list(etree.fromstring(as_xml.stdout.encode()))
+    assert read.findings == []
+    [doc] = read.submission.documents
+    assert (doc.entry_uuid, doc.unique_id, doc.source_patient_id.format()) == (
+        "DocCR", "1.2.250.1.999.1.2025.3.12.41", "IPP-004512^^^&1.2.3.4.567.8.9.10&ISO^PI"
+    )
+
+
+def test_metadata_from_cda_refuses_a_document_that_is_not_a_cda(clean_env, tmp_path):
+    not_cda = tmp_path / "note.xml"
+    not_cda.write_text("<note>hello</note>")
+
+    result = run("metadata", "from-cda", str(not_cda), env=clean_env)
+
+    assert result.returncode == 1
+    assert "not a CDA R2 document" in result.stderr and result.stdout == ""
+
+
+def test_valuesets_list_shows_the_shipped_ci_sis_sets(clean_env):
+    result = run("valuesets", "list", env=clean_env)
+
+    assert result.returncode == 0, result.stderr
+    assert "JDV_J06_XdsClassCode_CISIS" in result.stdout and "1.2.250.1.213.1.1.5.462" in result.stdout
