@@ -105,12 +105,13 @@ class CdaDocumentCheck:
         media_type = (entry.mime_type or "").split(";", 1)[0].strip().lower()
         if media_type not in CDA_MIME_TYPES:
             return []
-        if entry.format_code is not None and entry.format_code.code in NON_CDA_FORMATS:
-            # XML that is not a CDA by its format (a DSG signature, a stylesheet).
-            return []
         code = ErrorCode.REPOSITORY_METADATA_ERROR
         read = read_cda(data, schema=self.schema, code=code, location=entry.entry_uuid)
         if read.header is None:
+            if entry.format_code is not None and entry.format_code.code in NON_CDA_FORMATS:
+                # XML that is not a CDA, as its format says (a DSG signature, a stylesheet).
+                # The content decides, not the claim: a CDA under such a format is checked.
+                return []
             return read.findings
         findings = list(read.findings)
         findings += check_cda_against_metadata(

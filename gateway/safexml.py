@@ -153,6 +153,35 @@ def _reject_doctype_before_parsing(data: bytes | bytearray) -> None:
         raise XmlRejected("DTDs are not accepted")
 
 
+#: Slices of a memoryview handed to the parser and the tag count at a time.
+_FEED_SLICE = 1024 * 1024
+
+
+def _parse_view(view: memoryview, max_bytes: int | None, huge_tree: bool, max_markup: int) -> etree._Element:
+    """:func:`parse_xml` for a memoryview, with the same checks, in 1 MiB slices."""
+    if max_bytes is not None and len(view) > max_bytes:
+        raise XmlRejected(f"the document is larger than {max_bytes} bytes")
+    tags = 0
+    for start in range(0, len(view), _FEED_SLICE):
+        tags += view[start : start + _FEED_SLICE].tobytes().count(b"<")
+    if tags > max_markup:
+        raise XmlRejected(f"the document has more than {max_markup} XML tags")
+    head = view[:_PROLOG_WINDOW].tobytes()
+    found = _prolog_has_doctype(_decode_head(head, None))
+    if found is None and len(view) > _PROLOG_WINDOW:
+        # Rather than copy the document to scan a prolog of over 64 KiB.
+        raise XmlRejected(f"the XML prolog (before the root element) is longer than {_PROLOG_WINDOW} bytes")
+    if found:
+        raise XmlRejected("DTDs are not accepted")
+    parser = _new_parser(huge_tree)
+    try:
+        for start in range(0, len(view), _FEED_SLICE):
+            parser.feed(view[start : start + _FEED_SLICE].tobytes())
+        return parser.close()
+    except etree.XMLSyntaxError as error:
+        raise XmlRejected(_syntax_message(error)) from None
+
+
 def _syntax_message(error: etree.XMLSyntaxError) -> str:
     message = (error.msg or str(error)).strip()
     # libxml2 messages usually end with ", line N, column M"; add the line
@@ -192,18 +221,20 @@ def parse_xml(
     nodes whatever the size.
     """
     if isinstance(data, memoryview):
-        # An MTOM root part: small, and lxml reliably takes bytes.  Bytes and
-        # bytearray (a whole request body) are parsed in place, not copied.
-        data = data.tobytes()
-    if max_bytes is not None and len(data) > max_bytes:
-        raise XmlRejected(f"the document is larger than {max_bytes} bytes")
-    if data.count(b"<") > max_markup:
-        raise XmlRejected(f"the document has more than {max_markup} XML tags")
-    _reject_doctype_before_parsing(data)
-    try:
-        root = etree.fromstring(data, _new_parser(huge_tree))
-    except etree.XMLSyntaxError as error:
-        raise XmlRejected(_syntax_message(error)) from None
+        # A part of an MTOM request (an envelope, or a CDA document of any
+        # size): parsed from the view a slice at a time, never copied whole.
+        root = _parse_view(data.cast("B"), max_bytes, huge_tree, max_markup)
+    else:
+        # Bytes and bytearray (a whole request body) are parsed in place.
+        if max_bytes is not None and len(data) > max_bytes:
+            raise XmlRejected(f"the document is larger than {max_bytes} bytes")
+        if data.count(b"<") > max_markup:
+            raise XmlRejected(f"the document has more than {max_markup} XML tags")
+        _reject_doctype_before_parsing(data)
+        try:
+            root = etree.fromstring(data, _new_parser(huge_tree))
+        except etree.XMLSyntaxError as error:
+            raise XmlRejected(_syntax_message(error)) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlRejected("DTDs are not accepted")

@@ -74,3 +74,17 @@ def test_a_warning_is_reported_once_on_provide_and_register(db, tmp_path):
     assert sorted(key_warnings) == sorted(
         [(loc, ErrorCode.REGISTRY_METADATA_ERROR) for loc in ("SubmissionSet01", DOC1_ID, DOC2_ID, "Folder01")]
     )
+
+
+def test_a_cda_under_a_non_cda_format_is_still_checked_against_its_metadata(check):
+    """The content decides: claiming a signature format does not skip the CDA check."""
+    from pathlib import Path
+
+    cda = (Path(__file__).parent / "corpus" / "iti41" / "cr-consultation.cda.xml").read_bytes()
+    entry = document_entry(mime_type="text/xml",
+                           format_code=Code("urn:ihe:iti:dsg:detached:2014", "1.3.6.1.4.1.19376.1.2.3"))
+
+    findings = check(entry, cda, ci_sis_submission())
+
+    assert findings and all(f.code == ErrorCode.REPOSITORY_METADATA_ERROR for f in findings)
+    assert any("uniqueId" in f.message for f in findings)

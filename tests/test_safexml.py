@@ -222,3 +222,22 @@ def test_a_flood_of_tiny_elements_is_refused_before_parsing():
     with pytest.raises(XmlRejected, match=f"more than {MAX_MARKUP} XML tags"):
         parse_xml(flood, huge_tree=True)
     assert parse_xml(b"<r>" + b"<a/>" * 1000 + b"</r>").tag == "r"
+
+
+def test_a_memoryview_is_parsed_with_the_same_checks_without_a_whole_copy():
+    body = bytearray(b"--part--" + b"<r>" + b"<a>x</a>" * 300_000 + b"</r>" + b"--end--")
+    view = memoryview(body)[8:-7]
+
+    root = parse_xml(view, huge_tree=True)
+
+    assert (root.tag, len(root)) == ("r", 300_000)
+    with pytest.raises(XmlRejected, match="DTDs are not accepted"):
+        parse_xml(memoryview(b'<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>'))
+    with pytest.raises(XmlRejected, match="not well-formed"):
+        parse_xml(memoryview(b"<r><a></r>"))
+    with pytest.raises(XmlRejected, match="larger than 10 bytes"):
+        parse_xml(memoryview(b"<r>0123456789</r>"), max_bytes=10)
+    with pytest.raises(XmlRejected, match="more than 3 XML tags"):
+        parse_xml(memoryview(b"<r><a/><a/><a/></r>"), max_markup=3)
+    with pytest.raises(XmlRejected, match="prolog"):
+        parse_xml(memoryview(b"<!--" + b" " * 70_000 + b"-->" + b"<r/>" + b" " * 10))
