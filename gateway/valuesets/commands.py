@@ -1,7 +1,14 @@
 """``xds-gateway valuesets import|list``: refresh the compact files from ANS SVS exports, show them.
 
 An import reads every file first and writes only if all of them are valid,
-so a bad file leaves the folder as it was.  A value set is identified by its
+so a bad file leaves the folder as it was.  Each new file is built in memory
+and must read back as the value set imported, and the folder with the new
+files must load (:func:`load_value_sets`) — the shipped folder is what the
+gateway loads at start — before anything is written.  Exit status: 0 done,
+1 an input is unreadable or not an SVS value set (or a write failed), 2 an
+input holds what the files cannot (a tab or line break in a field, a code
+starting with ``#``, a key under two code systems, conflicting repetitions).
+Files are replaced atomically (a temporary file renamed onto each).  A value set is identified by its
 OID: when the folder already holds a file with the same OID, that file is
 replaced and keeps its name, so that our short table names
 (``ASS_A11_ModeleCDA_FormatCode``) survive a refresh from the NOS export
@@ -11,6 +18,7 @@ replaced and keeps its name, so that our short table names
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -18,12 +26,16 @@ from typing import TextIO
 
 from .files import (
     CI_SIS_DIR,
+    Unrepresentable,
     ci_sis_value_sets,
     file_name,
+    file_text,
     load_value_sets,
+    load_value_sets_with,
     parse_file,
     read_any_file,
-    write_any_file,
+    read_any_text,
+    write_temporary,
 )
 from .model import Correspondence, ValueSet
 
@@ -51,7 +63,8 @@ def _existing(folder: Path) -> dict[str, Path]:
     return by_oid
 
 
-def _describe_change(old_path: Path, new: Item, out: TextIO) -> str:
+def _describe_change(old_path: Path, new: Item) -> tuple[str, list[str]]:
+    """``old → new counts``, and warnings about rows added by hand that the new version drops."""
     old_item = read_any_file(old_path)
     old_rows, new_rows = _rows(old_item), _rows(new)
     removed = [row for row in old_rows if row not in set(new_rows)]
@@ -60,11 +73,43 @@ def _describe_change(old_path: Path, new: Item, out: TextIO) -> str:
     parsed = parse_file(old_path)
     fields_at = dict(parsed.rows)
     key_columns = (0, 2, 3) if isinstance(new, Correspondence) else (0, 1)
+    warnings = []
     for number, note in parsed.added.items():
         row = tuple(fields_at[number][i] for i in key_columns)
         if row not in set(new_rows):
-            print(f"  warning: drops {' '.join(row)}, added by hand ({note})", file=out)
-    return f"{len(old_item)} → {_size(new)} (+{added}, -{len(removed)})"
+            warnings.append(f"drops {' '.join(row)}, added by hand ({note})")
+    return f"{len(old_item)} → {_size(new)} (+{added}, -{len(removed)})", warnings
+
+
+def _same(a: Item, b: Item) -> bool:
+    """Equal in everything a file records, order included (dataclass equality skips ``source``)."""
+    if type(a) is not type(b) or a != b or a.source != b.source:
+        return False
+    if isinstance(a, Correspondence):
+        return list(a.entries()) == list(b.entries())
+    return True
+
+
+@dataclasses.dataclass
+class _Target:
+    origin: Path  # the SVS file
+    item: Item
+    notes: list[str]
+    text: str = ""
+
+
+def _write_all(texts: dict[Path, str]) -> None:
+    """Write every file beside its target first, then rename each onto its target."""
+    temporaries: dict[Path, Path] = {}
+    try:
+        for path, text in texts.items():
+            temporaries[path] = write_temporary(path, text)
+        for path, tmp in list(temporaries.items()):
+            os.replace(tmp, path)
+            del temporaries[path]
+    finally:
+        for tmp in temporaries.values():
+            tmp.unlink(missing_ok=True)
 
 
 def import_files(paths: Sequence[Path], into: Path | None = None, *, out: TextIO | None = None,
@@ -76,30 +121,94 @@ def import_files(paths: Sequence[Path], into: Path | None = None, *, out: TextIO
     out, err = out or sys.stdout, err or sys.stderr
 
     folder = Path(into) if into is not None else CI_SIS_DIR
+    status = 0
+
+    def refuse(message: str, code: int) -> None:
+        nonlocal status
+        print(f"xds-gateway: {message}", file=err)
+        status = max(status, code)
+
+    def stop() -> int:
+        print(f"xds-gateway: nothing was written to {folder}", file=err)
+        return status
+
+    # 1. Read every input, reporting each one that fails.
+    read: list[_Target] = []
+    for origin in map(Path, paths):
+        notes: list[str] = []
+        try:
+            read.append(_Target(origin, read_svs_file(origin, notes=notes), notes))
+        except Unrepresentable as exc:
+            refuse(str(exc), 2)
+        except (OSError, ValueError) as exc:
+            refuse(str(exc), 1)
     try:
-        items = [read_svs_file(Path(p)) for p in paths]
-        folder.mkdir(parents=True, exist_ok=True)
         by_oid = _existing(folder)
     except (OSError, ValueError) as exc:
-        print(f"xds-gateway: {exc}", file=err)
-        return 1
-    targets: dict[Path, Item] = {}
-    for item in items:
+        refuse(str(exc), 1)
+    if status:
+        return stop()
+
+    # 2. Where each goes: the file with the same OID keeps its name.
+    targets: dict[Path, _Target] = {}
+    for target in read:
+        item = target.item
         path = by_oid.get(item.oid)
         if path is not None and path.stem != item.name:
-            item = dataclasses.replace(item, name=path.stem)
+            target.item = item = dataclasses.replace(item, name=path.stem)
         path = folder / file_name(item.name)
         if path in targets:
-            print(f"xds-gateway: two of the files given are {item.name} ({item.oid})", file=err)
-            return 1
-        targets[path] = item
-    for path, item in targets.items():
+            refuse(f"two of the files given are {item.name} ({item.oid})", 1)
+            return stop()
+        targets[path] = target
+
+    # 3. Build each file in memory; it must read back as what was imported.
+    for path, target in targets.items():
+        where = f"{target.origin}: {target.item.name}"
+        try:
+            target.text = file_text(target.item)
+            back = read_any_text(target.text, path)
+        except Unrepresentable as exc:
+            refuse(f"{target.origin}: {exc}", 2)
+            continue
+        except ValueError as exc:
+            refuse(f"{where}: its file would not read back: {exc}", 2)
+            continue
+        if not _same(back, target.item):
+            refuse(f"{where}: its file would not read back as the value set imported", 2)
+    if status:
+        return stop()
+
+    # 4. The folder, with the new files, must still load.
+    texts = {path: target.text for path, target in targets.items()}
+    try:
+        load_value_sets_with(folder, texts)
+    except (OSError, ValueError) as exc:
+        refuse(f"the folder would no longer load: {exc}", 2)
+        return stop()
+
+    report: list[str] = []
+    for path, target in targets.items():
+        item = target.item
         what = f"{item.name} ({item.oid}, version {item.version or '?'})"
-        change = _describe_change(path, item, out) if path.exists() else _size(item)
-        write_any_file(path, item)
-        print(f"{what}: {change} → {path}", file=out)
+        if path.exists():
+            change, warnings = _describe_change(path, item)
+        else:
+            change, warnings = _size(item), []
+        report.append(f"{what}: {change} → {path}")
+        report += [f"  warning: {w}" for w in warnings] + [f"  note: {n}" for n in target.notes]
+
+    # 5. Write.
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_all(texts)
+    except OSError as exc:
+        refuse(f"cannot write to {folder}: {exc}", 1)
+        return status
     if folder.resolve() == CI_SIS_DIR.resolve():
         ci_sis_value_sets.cache_clear()
+    for line in report:
+        print(line, file=out)
     return 0
 
 

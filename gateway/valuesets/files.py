@@ -24,8 +24,10 @@ well and needs no parser beyond this module.
 from __future__ import annotations
 
 import functools
+import os
 import re
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,10 +35,14 @@ from .model import Concept, Correspondence, ValueSet, ValueSets
 
 __all__ = [
     "CI_SIS_DIR",
+    "Unrepresentable",
     "ci_sis_value_sets",
     "file_name",
+    "file_text",
     "load_value_sets",
+    "load_value_sets_with",
     "read_any_file",
+    "read_any_text",
     "read_correspondence_file",
     "read_value_set_file",
     "write_any_file",
@@ -60,6 +66,10 @@ HEADER_KEYS = ("name", "oid", "version", "kind", "source")
 _HEADER_LINE = re.compile(r"#\s*([a-z]+)\s*:\s?(.*)")
 # Names become file names: nothing that could leave the folder or need quoting.
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+class Unrepresentable(ValueError):
+    """A value the compact format cannot hold as it is (a tab, a line break, a code read back as a comment…)."""
 
 
 def file_name(name: str) -> str:
@@ -96,6 +106,11 @@ def parse_file(path: Path) -> ParsedFile:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise _fail(path, None, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    return parse_text(text, path)
+
+
+def parse_text(text: str, path: Path) -> ParsedFile:
+    """:func:`parse_file` on the text of a file; ``path`` names it in errors."""
     header: dict[str, str] = {}
     columns: tuple[str, ...] | None = None
     rows: list[tuple[int, tuple[str, ...]]] = []
@@ -212,15 +227,23 @@ def read_correspondence_file(path: Path) -> Correspondence:
     return _as_correspondence(parsed)
 
 
-def read_any_file(path: Path) -> ValueSet | Correspondence:
-    parsed = parse_file(path)
+def _as_item(parsed: ParsedFile) -> ValueSet | Correspondence:
     return _as_value_set(parsed) if parsed.kind == VALUESET else _as_correspondence(parsed)
+
+
+def read_any_file(path: Path) -> ValueSet | Correspondence:
+    return _as_item(parse_file(path))
+
+
+def read_any_text(text: str, path: Path) -> ValueSet | Correspondence:
+    """What :func:`read_any_file` would give for a file at ``path`` holding ``text``."""
+    return _as_item(parse_text(text, Path(path)))
 
 
 def _field(value: str, what: str, name: str) -> str:
     # No escaping in this format: refuse what it cannot hold rather than write a file that reads back wrong.
     if "\t" in value or "\n" in value or "\r" in value:
-        raise ValueError(f"{name}: {what} {value!r} holds a tab or a line break, which the file cannot carry")
+        raise Unrepresentable(f"{name}: {what} {value!r} holds a tab or a line break, which the file cannot carry")
     return value
 
 
@@ -231,13 +254,47 @@ def _header_lines(kind: str, name: str, oid: str, version: str, source: str) -> 
     yield "\t".join(COLUMNS[kind])
 
 
-def _write(path: Path, lines: Iterator[str]) -> None:
-    text = "".join(line + "\n" for line in lines)
+def write_temporary(path: Path, text: str) -> Path:
+    """Write ``text`` to a new file beside ``path``, for :func:`os.replace` onto it; returns that file.
+
+    The name is unique (two writers do not share it) and ends in ``.tmp``, so a
+    folder load never sees it.  The file gets the mode of the one it replaces,
+    else the usual one (0666 less the umask); its data is on disk before it is
+    returned, so that the rename cannot publish an empty file after a crash.
+    """
     path = Path(path)
+    try:
+        mode: int | None = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _write(path: Path, text: str) -> None:
     # Write beside the target then rename, so that a reader never sees half a file.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    tmp.replace(path)
+    tmp = write_temporary(path, text)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _value_set_lines(vs: ValueSet) -> Iterator[str]:
@@ -245,7 +302,7 @@ def _value_set_lines(vs: ValueSet) -> Iterator[str]:
     for c in vs.concepts:
         first = _field(c.code, "code", vs.name)
         if first.startswith("#"):
-            raise ValueError(f"{vs.name}: code {first!r} would read back as a comment")
+            raise Unrepresentable(f"{vs.name}: code {first!r} would read back as a comment")
         yield "\t".join((first, _field(c.system, "codeSystem", vs.name), _field(c.display, "displayName", vs.name)))
 
 
@@ -253,30 +310,33 @@ def _correspondence_lines(table: Correspondence) -> Iterator[str]:
     yield from _header_lines(CORRESPONDENCE, table.name, table.oid, table.version, table.source)
     for key, key_system, c in table.entries():
         if key.startswith("#"):
-            raise ValueError(f"{table.name}: key {key!r} would read back as a comment")
+            raise Unrepresentable(f"{table.name}: key {key!r} would read back as a comment")
         yield "\t".join(_field(v, what, table.name) for v, what in (
             (key, "key"), (key_system, "keySystem"), (c.code, "code"), (c.system, "codeSystem"),
             (c.display, "displayName"),
         ))
 
 
+def file_text(item: ValueSet | Correspondence) -> str:
+    """The compact file of a value set or table, as text; raises ValueError (:class:`Unrepresentable`
+    for a value the format cannot carry) without writing anything."""
+    file_name(item.name)
+    lines = _correspondence_lines(item) if isinstance(item, Correspondence) else _value_set_lines(item)
+    return "".join(line + "\n" for line in lines)
+
+
 def write_value_set_file(path: Path, vs: ValueSet) -> None:
     """Write ``vs`` as a compact file (replacing ``path``)."""
-    file_name(vs.name)
-    _write(path, _value_set_lines(vs))
+    _write(path, file_text(vs))
 
 
 def write_correspondence_file(path: Path, table: Correspondence) -> None:
     """Write ``table`` as a compact file (replacing ``path``)."""
-    file_name(table.name)
-    _write(path, _correspondence_lines(table))
+    _write(path, file_text(table))
 
 
 def write_any_file(path: Path, item: ValueSet | Correspondence) -> None:
-    if isinstance(item, Correspondence):
-        write_correspondence_file(path, item)
-    else:
-        write_value_set_file(path, item)
+    _write(path, file_text(item))
 
 
 def load_value_sets(folder: Path) -> ValueSets:
@@ -284,10 +344,32 @@ def load_value_sets(folder: Path) -> ValueSets:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no value-set folder at {folder}")
+    return _load((path, read_any_file(path)) for path in sorted(folder.glob("*" + SUFFIX)))
+
+
+def load_value_sets_with(folder: Path, texts: Mapping[Path, str]) -> ValueSets:
+    """What :func:`load_value_sets` would give once each file of ``texts`` (in ``folder``) holds its text.
+
+    Nothing is written: this checks a change to a folder before making it.
+    """
+    folder = Path(folder)
+    pending = {Path(path): text for path, text in texts.items()}
+    for path in pending:
+        if path.parent != folder or not path.name.endswith(SUFFIX):
+            raise ValueError(f"{path} is not a value-set file of {folder}")
+    on_disk = set(folder.glob("*" + SUFFIX)) if folder.is_dir() else set()
+
+    def items() -> Iterator[tuple[Path, ValueSet | Correspondence]]:
+        for path in sorted(on_disk | set(pending)):
+            yield path, (read_any_text(pending[path], path) if path in pending else read_any_file(path))
+
+    return _load(items())
+
+
+def _load(items: Iterable[tuple[Path, ValueSet | Correspondence]]) -> ValueSets:
     value_sets: list[ValueSet] = []
     tables: list[Correspondence] = []
-    for path in sorted(folder.glob("*" + SUFFIX)):
-        item = read_any_file(path)
+    for path, item in items:
         # The name is how code finds a value set: one file per name, and the file says which.
         if path.name != file_name(item.name):
             raise _fail(path, None, f"holds {item.name!r}, so it must be named {file_name(item.name)}")

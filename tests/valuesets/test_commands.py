@@ -150,3 +150,163 @@ def test_importing_the_ans_exports_gives_the_shipped_files(tmp_path, capsys):
     shipped = Path(__file__).resolve().parents[2] / "profiles" / "ci-sis" / "valuesets"
     for name in ("JDV_J08_XdsConfidentialityCode_CISIS.tsv", "JDV_J04_XdsPracticeSettingCode_CISIS.tsv"):
         assert (into / name).read_bytes() == (shipped / name).read_bytes()
+
+
+# --- inputs the compact files cannot hold: refused before anything is written ---------------------------------------
+
+LOINC = "2.16.840.1.113883.6.1"
+TRE_A05 = "1.2.250.1.213.1.1.4.1"
+
+
+def svs_body(folder: Path, file: str, name: str, oid: str, body: str) -> Path:
+    path = folder / file
+    path.write_text(f'<RetrieveValueSetResponse xmlns="urn:ihe:iti:svs:2008"><ValueSet id="{oid}" '
+                    f'displayName="{name}.tabs" dateMaj="20250101120000">{body}</ValueSet></RetrieveValueSetResponse>',
+                    encoding="utf-8")
+    return path
+
+
+def mapped(*rows: tuple[str, str, str, str, str]) -> str:
+    """A MappedConceptList of (key, keySystem, code, codeSystem, displayName) rows."""
+    return "<MappedConceptList>" + "".join(
+        f'<MappedConcept><Concept code="{k}" codeSystem="{ks}"/>'
+        f'<Concept code="{c}" codeSystem="{cs}" displayName="{d}"/></MappedConcept>' for k, ks, c, cs, d in rows
+    ) + "</MappedConceptList>"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    """A folder already holding a value set and a table, as the shipped one does."""
+    into = tmp_path / "sets"
+    assert main(["valuesets", "import", "--into", str(into),
+                 str(svs_file(tmp_path, "JDV_A", "1.2.3.1", [("X", "1.9", "Ex")])),
+                 str(svs_body(tmp_path, "x04.xml", "ASS_X04", "1.2.3.9", mapped(("11488-4", LOINC, "10", TRE_A05, ""))))
+                 ]) == 0
+    return into
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_mapped_concept_repeated_identically_is_kept_once_and_the_folder_still_loads(tmp_path, folder, capsys):
+    capsys.readouterr()
+    row = ("11488-4", LOINC, "10", TRE_A05, "CR")
+    svs = svs_body(tmp_path, "in.xml", "ASS_X04-Corres", "1.2.3.9", mapped(row, row))
+
+    assert main(["valuesets", "import", str(svs), "--into", str(folder)]) == 0
+
+    out = capsys.readouterr().out
+    assert "note: line 1: this MappedConcept repeats an earlier one (line 1), kept once" in out
+    table = load_value_sets(folder).table("ASS_X04")
+    assert len(table) == 1 and table.get("11488-4").display == "CR"
+
+
+def test_a_mapped_concept_repeated_with_another_display_name_is_refused(tmp_path, folder, capsys):
+    before = snapshot(folder)
+    svs = svs_body(tmp_path, "in.xml", "ASS_X04", "1.2.3.9",
+                   mapped(("11488-4", LOINC, "10", TRE_A05, "CR"), ("11488-4", LOINC, "10", TRE_A05, "Other")))
+
+    assert main(["valuesets", "import", str(svs), "--into", str(folder)]) == 2
+
+    err = capsys.readouterr().err
+    assert f"xds-gateway: {svs}, line 1: '11488-4' → '10' ({TRE_A05}) repeats" in err
+    assert "nothing was written" in err
+    assert snapshot(folder) == before
+    load_value_sets(folder)
+
+
+def test_a_key_under_two_key_systems_is_refused_not_rewritten(tmp_path, folder, capsys):
+    before = snapshot(folder)
+    svs = svs_body(tmp_path, "in.xml", "ASS_X04", "1.2.3.9",
+                   mapped(("11488-4", LOINC, "10", TRE_A05, ""), ("11488-4", "9.9.9", "11", TRE_A05, "")))
+
+    assert main(["valuesets", "import", str(svs), "--into", str(folder)]) == 2
+
+    err = capsys.readouterr().err
+    assert f"key '11488-4' has key system '9.9.9' here but '{LOINC}' in an earlier MappedConcept" in err
+    assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize(
+    ("concept", "message"),
+    [
+        ('code="11488-4" codeSystem="2.16.840.1.113883.6.1" displayName="CR&#9;consultation"',
+         r"displayName 'CR\tconsultation' holds a tab or a line break"),
+        ('code="11488-4" codeSystem="2.16.840.1.113883.6.1" displayName="CR&#10;consultation"',
+         r"displayName 'CR\nconsultation' holds a tab or a line break"),
+        ('code="#11488-4" codeSystem="2.16.840.1.113883.6.1" displayName="x"',
+         "code '#11488-4' would read back as a comment"),
+    ],
+)
+def test_a_concept_the_file_cannot_carry_refuses_the_whole_import(tmp_path, folder, capsys, concept, message):
+    before = snapshot(folder)
+    good = svs_file(tmp_path, "JDV_A", "1.2.3.1", [("Y", "1.9", "Why")])  # would replace JDV_A.tsv
+    bad = svs_body(tmp_path, "bad.xml", "JDV_B", "1.2.3.2", f"<ConceptList><Concept {concept}/></ConceptList>")
+
+    assert main(["valuesets", "import", str(good), str(bad), "--into", str(folder)]) == 2
+
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+    assert captured.out == ""
+    assert snapshot(folder) == before
+
+
+def test_a_table_key_that_would_read_back_as_a_comment_is_refused(tmp_path, folder, capsys):
+    before = snapshot(folder)
+    svs = svs_body(tmp_path, "in.xml", "ASS_X04", "1.2.3.9", mapped(("#1", LOINC, "10", TRE_A05, "")))
+
+    assert main(["valuesets", "import", str(svs), "--into", str(folder)]) == 2
+
+    assert "key '#1' would read back as a comment" in capsys.readouterr().err
+    assert snapshot(folder) == before
+
+
+def test_a_concept_repeated_in_one_concept_list_with_another_display_name_is_refused(tmp_path, folder, capsys):
+    before = snapshot(folder)
+    svs = svs_file(tmp_path, "JDV_A", "1.2.3.1", [("X", "1.9", "Ex"), ("X", "1.9", "Other")])
+
+    assert main(["valuesets", "import", str(svs), "--into", str(folder)]) == 2
+
+    assert "'X' (1.9) repeats line 1 with displayName 'Ex'" in capsys.readouterr().err
+    assert snapshot(folder) == before
+
+
+def test_an_import_leaves_no_temporary_file_and_keeps_the_file_mode(tmp_path, folder):
+    (folder / "JDV_A.tsv").chmod(0o644)
+
+    assert main(["valuesets", "import", str(svs_file(tmp_path, "JDV_A", "1.2.3.1", [("Y", "1.9", "")])),
+                 "--into", str(folder)]) == 0
+
+    assert sorted(p.name for p in folder.iterdir()) == ["ASS_X04.tsv", "JDV_A.tsv"]
+    assert (folder / "JDV_A.tsv").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_file_that_would_not_read_back_as_imported_is_not_written(tmp_path, folder, capsys, monkeypatch):
+    # Whatever the writer and the reader disagree on in future, the import checks the round trip itself.
+    from gateway.valuesets import commands
+
+    real = commands.file_text
+    monkeypatch.setattr(commands, "file_text", lambda item: real(item).replace("Why", "Who"))
+    before = snapshot(folder)
+
+    assert main(["valuesets", "import", str(svs_file(tmp_path, "JDV_A", "1.2.3.1", [("Y", "1.9", "Why")])),
+                 "--into", str(folder)]) == 2
+
+    assert "JDV_A: its file would not read back as the value set imported" in capsys.readouterr().err
+    assert snapshot(folder) == before
+
+
+def test_a_file_the_reader_refuses_is_not_written(tmp_path, folder, capsys, monkeypatch):
+    from gateway.valuesets import commands
+
+    real = commands.file_text
+    monkeypatch.setattr(commands, "file_text", lambda item: real(item) + real(item).splitlines()[-1] + "\n")
+    before = snapshot(folder)
+
+    assert main(["valuesets", "import", str(svs_file(tmp_path, "JDV_A", "1.2.3.1", [("Y", "1.9", "Why")])),
+                 "--into", str(folder)]) == 2
+
+    assert f"its file would not read back: {folder / 'JDV_A.tsv'}, line 8: 'Y' (1.9) repeats line 7" \
+        in capsys.readouterr().err
+    assert snapshot(folder) == before

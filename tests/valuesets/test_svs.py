@@ -145,3 +145,42 @@ def test_a_file_that_is_not_an_svs_value_set_is_refused_with_a_reason(data, mess
         read_svs(data, origin="svs.xml")
 
     assert message in str(caught.value)
+
+
+def test_a_file_over_the_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from gateway.valuesets import svs
+
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as f:
+        f.truncate(svs.MAX_SVS_BYTES + 1)  # sparse: a gigabyte would do the same, without the disk
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the file was read")
+
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    monkeypatch.setattr(Path, "open", no_reading)
+    with pytest.raises(ValueError, match=f"^{huge}: the file is larger than {svs.MAX_SVS_BYTES} bytes"):
+        read_svs_file(huge)
+
+
+def test_a_repeated_mapped_concept_is_kept_once_with_a_note():
+    row = ('<MappedConcept><Concept code="A" codeSystem="1.1"/><Concept code="X" codeSystem="1.2"/>'
+           "</MappedConcept>")
+    notes: list[str] = []
+
+    table = read_svs(svs('id="1.2.3" displayName="ASS_X"', f"<MappedConceptList>{row}{row}</MappedConceptList>"),
+                     origin="svs.xml", notes=notes)
+
+    assert len(table) == 1 and table.get("A") == Concept("X", "1.2")
+    assert notes == ["line 1: this MappedConcept repeats an earlier one (line 1), kept once"]
+
+
+def test_a_concept_repeated_in_its_concept_list_is_kept_once_with_a_note():
+    concept = '<Concept code="N" codeSystem="2.16.840.1.113883.5.25" displayName="Normal"/>'
+    notes: list[str] = []
+
+    vs = read_svs(svs('id="1.2.3" displayName="JDV_X"', f"<ConceptList>{concept}{concept}</ConceptList>"),
+                  notes=notes)
+
+    assert vs.concepts == (Concept("N", HL7_CONF, "Normal"),)
+    assert notes == ["line 1: this Concept repeats an earlier one (line 1), kept once"]
