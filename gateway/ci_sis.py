@@ -16,7 +16,7 @@ from lxml import etree
 
 from .cda import check_cda_against_metadata, document_entry_from_cda, load_cda_schema, read_cda
 from .cda.header import ClinicalDocumentHeader
-from .metadata import Code, DocumentEntry, Submission
+from .metadata import AssociationType, Code, DocumentEntry, Submission
 from .metadata.repository import Buffer
 from .repository.provide_and_register import DocumentCheck
 from .store.database import Database
@@ -114,8 +114,9 @@ class CdaDocumentCheck:
                 return []
             return read.findings
         findings = list(read.findings)
+        replaced_unique_id, replacement_type = self._replaced(entry, submission)
         findings += check_cda_against_metadata(
-            read.header, entry, code=code, replaced_unique_id=self._replaced_unique_id(entry, submission)
+            read.header, entry, code=code, replaced_unique_id=replaced_unique_id, replacement_type=replacement_type
         )
         _, format_code = derived_codes(read.header, self.value_sets)
         if format_code is not None and entry.format_code is not None and (
@@ -132,18 +133,19 @@ class CdaDocumentCheck:
             ))
         return findings
 
-    def _replaced_unique_id(self, entry: DocumentEntry, submission: Submission) -> str | None:
-        targets = [
-            a.target for a in submission.associations
+    def _replaced(self, entry: DocumentEntry, submission: Submission) -> tuple[str | None, AssociationType | None]:
+        """The uniqueId of the document this entry replaces (RPLC or XFRM_RPLC), and the association type."""
+        replacing = [
+            a for a in submission.associations
             if a.source == entry.entry_uuid and a.association_type is not None and a.association_type.replaces
         ]
-        if not targets:
-            return None
+        if not replacing:
+            return None, None
         with self.db.session(read_only=True) as session:
-            found = RegistryStore(session).get_by_uuids(targets[:1])
-        replaced = found.get(targets[0])
+            found = RegistryStore(session).get_by_uuids([replacing[0].target])
+        replaced = found.get(replacing[0].target)
         # An unknown target is the registry's to report (UnresolvedReferenceException).
-        return getattr(replaced, "unique_id", None)
+        return getattr(replaced, "unique_id", None), replacing[0].association_type
 
 
 def document_check(db: Database, *, value_sets: ValueSets | None = None,

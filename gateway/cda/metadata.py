@@ -22,16 +22,29 @@ Choices where the header has several candidates:
   performer's organization, in document order.
 * patientId is the first INS among recordTarget/patientRole/id; a header
   without INS gives its first id.
+
+And in the check:
+
+* Authors are found by id. A person's family and given names are compared
+  with assignedPerson/name (any of its family parts, any of its given parts or
+  all of them), case and whitespace folded, accents kept; a device's with the
+  name derivation writes. A part the metadata leaves out is not compared.
+* A time in the metadata must be at least as precise as the CDA's (after
+  conversion to UTC) and agree with it at the CDA's precision.
 """
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
+
 from gateway.metadata.hl7v2 import DTM, XCN
 from gateway.metadata.model import Author, Code, DocumentEntry, LocalizedString
+from gateway.metadata.vocabulary import AssociationType
 from gateway.validation.attributes import label, location
 from gateway.validation.findings import ErrorCode, Finding, error
 
-from .header import II, CdaAuthor, ClinicalDocumentHeader, Interval, PersonName
+from .header import II, AuthoringDevice, CdaAuthor, ClinicalDocumentHeader, Interval, PersonName
 from .identifiers import (
     coded_string,
     coded_string_key,
@@ -42,6 +55,7 @@ from .identifiers import (
     patient_cx,
     person_xcn,
     show_id,
+    unescape,
     xcn_key,
     xon_key,
 )
@@ -70,8 +84,9 @@ PRACTICE_SETTING = (
     "representedOrganization/standardIndustryClassCode"
 )
 FACILITY_TYPE = "ClinicalDocument/componentOf/encompassingEncounter/location/healthCareFacility/code"
-LEGAL_AUTHENTICATOR = "ClinicalDocument/legalAuthenticator/assignedEntity/id"
-REPLACED = "ClinicalDocument/relatedDocument[@typeCode='RPLC']/parentDocument/id"
+LEGAL_ENTITY = "ClinicalDocument/legalAuthenticator/assignedEntity"
+LEGAL_AUTHENTICATOR = f"{LEGAL_ENTITY}/id"
+AUTHOR_IDS = "ClinicalDocument/author/assignedAuthor/id"
 
 
 # --- what the header says -------------------------------------------------------------------
@@ -266,6 +281,10 @@ class _Checker:
         if cda is not None:
             # Show what the document says, and the UTC value it was compared as.
             cda_shown = f"'{ts}'" if cda.value == ts else f"'{ts}' ({cda.value} in UTC)"
+        if entry is not None and cda is not None and cda.value.startswith(entry.value):
+            # Right as far as it goes, but coarser than the document (a year for an instant).
+            self.problem(f"{attribute} '{entry.value}' is less precise than {element} {cda_shown}")
+            return
         self.mismatch(attribute, _quoted(entry.value) if entry is not None else None, element, cda_shown)
 
 
@@ -294,31 +313,131 @@ def _check_patient(c: _Checker, header: ClinicalDocumentHeader) -> None:
         )
 
 
+# --- names --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _CdaName:
+    """A CDA name as the metadata may give it: the family and given names it accepts, and how to show it."""
+
+    element: str
+    families: frozenset[str]
+    givens: frozenset[str]
+    shown: str
+
+
+def _fold(text: str) -> str:
+    """A name as names are compared: case and whitespace folded, accents kept (NFC, so é is é however encoded)."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _shown_name(family: str, given: str) -> str:
+    return f"'{family}^{given}'" if given else f"'{family}'"
+
+
+def _cda_name(path: str, person: PersonName | None, device: AuthoringDevice | None = None) -> _CdaName | None:
+    """The name of ``path`` (an assignedAuthor or assignedEntity), as :func:`person_xcn` derives it.
+
+    A person may be given under any of its family names (birth name, used
+    name) and any of its given names, or all of them; a device goes by the
+    name derivation writes, its softwareName or else its manufacturerModelName.
+    """
+    if person is not None:
+        families = [p.value for p in person.family] or ([person.text] if person.text else [])
+        givens = [p.value for p in person.given]
+        if len(givens) > 1:
+            givens.append(" ".join(givens))
+        if not families and not givens:
+            return None
+        return _CdaName(
+            f"{path}/assignedPerson/name",
+            frozenset(_fold(f) for f in families),
+            frozenset(_fold(g) for g in givens),
+            _shown_name(families[0] if families else "", givens[0] if givens else ""),
+        )
+    if device is not None:
+        for element, name in (("softwareName", device.software_name),
+                              ("manufacturerModelName", device.manufacturer_model_name)):
+            if name:
+                return _CdaName(f"{path}/assignedAuthoringDevice/{element}", frozenset({_fold(name)}),
+                                frozenset(), _shown_name(name, ""))
+    return None
+
+
+def _xcn_name(value: XCN) -> tuple[str, str]:
+    """(family, given) of an XCN, unescaped; the family is the surname (first sub-component of FN)."""
+    return unescape(value.family_name.split("&", 1)[0]), unescape(value.given_name)
+
+
+def _name_agreement(value: XCN, cda: _CdaName | None) -> bool | None:
+    """Whether the XCN's name agrees with the CDA's: None when there is nothing to compare on both sides.
+
+    Each part is compared when both sides have it: a given name the metadata
+    leaves out is no contradiction, a different one is.
+    """
+    if cda is None:
+        return None
+    family, given = (_fold(part) for part in _xcn_name(value))
+    compared = False
+    for mine, theirs in ((family, cda.families), (given, cda.givens)):
+        if mine and theirs:
+            if mine not in theirs:
+                return False
+            compared = True
+    return True if compared else None
+
+
+def _check_name(c: _Checker, attribute: str, value: XCN, cda: _CdaName | None) -> None:
+    if _name_agreement(value, cda) is False:
+        c.problem(f"{attribute} name {_shown_name(*_xcn_name(value))} differs from {cda.element} {cda.shown}")
+
+
+# --- authors -------------------------------------------------------------------------------------
+
+
+def _author_path(index: int) -> str:
+    return f"ClinicalDocument/author[{index}]/assignedAuthor"
+
+
+def _has_id(value: XCN) -> bool:
+    return bool(value.id)
+
+
 def _entry_author_for(entry: DocumentEntry, cda_author: CdaAuthor) -> tuple[int, Author] | None:
     keys = {ii.key for ii in cda_author.ids}
     for number, author in enumerate(entry.authors, start=1):
-        if author.person is not None and xcn_key(author.person) in keys:
+        if author.person is not None and _has_id(author.person) and xcn_key(author.person) in keys:
             return number, author
     return None
+
+
+def _is_cda_author(value: XCN, index: int, cda_author: CdaAuthor) -> bool:
+    """Whether the authorPerson ``value`` is ``cda_author``: by id, or by name when either side has no id."""
+    if _has_id(value) and cda_author.ids:
+        return xcn_key(value) in {ii.key for ii in cda_author.ids}
+    name = _cda_name(_author_path(index), cda_author.person, cda_author.device)
+    return _name_agreement(value, name) is True
 
 
 def _person_ids(entry: DocumentEntry) -> list[str]:
     return [f"'{a.person.format()}'" for a in entry.authors if a.person is not None]
 
 
-def _check_author(c: _Checker, index: int, cda_author: CdaAuthor) -> None:
-    path = f"ClinicalDocument/author[{index}]/assignedAuthor"
+def _check_author(c: _Checker, index: int, cda_author: CdaAuthor) -> bool:
+    """Check the entry's author of ``cda_author``; False when the entry has none."""
+    path = _author_path(index)
     if not cda_author.ids:
-        return  # nothing to find the author by (the schema requires an id)
+        return True  # nothing to find the author by (the schema requires an id)
     found = _entry_author_for(c.entry, cda_author)
     if found is None:
         shown = ", ".join(_person_ids(c.entry)) or "none"
         c.problem(
             f"no authorPerson has the id of {path}/id {_ids_shown(cda_author.ids)}; the authorPerson values are {shown}"
         )
-        return
+        return False
     number, author = found
     which = f"author {number}"
+    _check_name(c, f"{which} authorPerson", author.person, _cda_name(path, cda_author.person, cda_author.device))
 
     cda_code = cda_author.code
     if cda_code is None:
@@ -340,14 +459,32 @@ def _check_author(c: _Checker, index: int, cda_author: CdaAuthor) -> None:
     if not cda_ids:
         if with_ids:
             c.mismatch(f"{which} authorInstitution", _quoted(with_ids[0][0].format()), element, None)
-        return
-    if not with_ids:
+    elif not with_ids:
         c.mismatch(f"{which} authorInstitution", None, element, _ids_shown(cda_ids))
-        return
-    allowed = {ii.key for ii in cda_ids}
-    for institution, key in with_ids:
-        if key not in allowed:
-            c.mismatch(f"{which} authorInstitution", _quoted(institution.format()), element, _ids_shown(cda_ids))
+    else:
+        allowed = {ii.key for ii in cda_ids}
+        for institution, key in with_ids:
+            if key not in allowed:
+                c.mismatch(f"{which} authorInstitution", _quoted(institution.format()), element, _ids_shown(cda_ids))
+    return True
+
+
+def _check_entry_authors(c: _Checker, header: ClinicalDocumentHeader) -> None:
+    """Every authorPerson of the entry is one of the CDA authors."""
+    cda_ids = [ii for a in header.authors for ii in a.ids]
+    for number, author in enumerate(c.entry.authors, start=1):
+        person = author.person
+        if person is None:
+            continue  # an author given by its institution alone names no person to find
+        if any(_is_cda_author(person, index, a) for index, a in enumerate(header.authors, start=1)):
+            continue
+        if not header.authors:
+            why = "the CDA has no ClinicalDocument/author"
+        elif _has_id(person):
+            why = f"its id is none of {AUTHOR_IDS} ({_ids_shown(cda_ids) if cda_ids else 'none'})"
+        else:
+            why = "it has no id, and its name is none of the CDA authors' names"
+        c.problem(f"author {number} authorPerson '{person.format()}' is not a CDA author: {why}")
 
 
 def _specialty_matches(value: str, code: Code) -> bool:
@@ -362,6 +499,7 @@ def _check_legal_authenticator(c: _Checker, header: ClinicalDocumentHeader) -> N
     if entry_value is None and not cda_ids:
         return
     if entry_value is not None and cda_ids and xcn_key(entry_value) in {ii.key for ii in cda_ids}:
+        _check_name(c, "legalAuthenticator", entry_value, _cda_name(LEGAL_ENTITY, legal.entity.person))
         return
     c.mismatch(
         "legalAuthenticator",
@@ -371,24 +509,49 @@ def _check_legal_authenticator(c: _Checker, header: ClinicalDocumentHeader) -> N
     )
 
 
-def _check_replacement(c: _Checker, header: ClinicalDocumentHeader, replaced_unique_id: str) -> None:
-    parents = [ii for related in header.related("RPLC") for ii in related.parent_ids]
+def _related_types(replacement_type: AssociationType | None) -> tuple[str, ...]:
+    """The relatedDocument typeCodes that name the parent of a replacement (HL7 CDA R2 §4.2.3.4).
+
+    A replacement (RPLC) names it as ``RPLC``; a transformation that replaces
+    (XFRM_RPLC) is both, so ``XFRM`` or ``RPLC``.
+    """
+    if replacement_type is AssociationType.TRANSFORM_AND_REPLACE:
+        return ("XFRM", "RPLC")
+    return ("RPLC",)
+
+
+def _replaced_path(type_codes: tuple[str, ...]) -> str:
+    condition = " or ".join(f"@typeCode='{t}'" for t in type_codes)
+    return f"ClinicalDocument/relatedDocument[{condition}]/parentDocument/id"
+
+
+def _check_replacement(
+    c: _Checker, header: ClinicalDocumentHeader, replaced_unique_id: str, replacement_type: AssociationType | None
+) -> None:
+    type_codes = _related_types(replacement_type)
+    element = _replaced_path(type_codes)
+    parents = [ii for t in type_codes for related in header.related(t) for ii in related.parent_ids]
     if any(unique_id_of(ii) == replaced_unique_id for ii in parents):
         return
     shown = ", ".join(f"'{unique_id_of(ii)}'" for ii in parents) if parents else None
     if shown is None:
         c.problem(
             f"the submission replaces the document with uniqueId '{replaced_unique_id}', "
-            f"but the CDA has no {REPLACED}"
+            f"but the CDA has no {element}"
         )
     else:
         c.problem(
             f"the submission replaces the document with uniqueId '{replaced_unique_id}', "
-            f"but {REPLACED} is {shown}"
+            f"but {element} is {shown}"
         )
 
 
-def _check(c: _Checker, header: ClinicalDocumentHeader, replaced_unique_id: str | None) -> None:
+def _check(
+    c: _Checker,
+    header: ClinicalDocumentHeader,
+    replaced_unique_id: str | None,
+    replacement_type: AssociationType | None,
+) -> None:
     entry = c.entry
     expected_unique_id = unique_id_of(header.id)
     if entry.unique_id != expected_unique_id:
@@ -407,8 +570,11 @@ def _check(c: _Checker, header: ClinicalDocumentHeader, replaced_unique_id: str 
     c.time("serviceStartTime", entry.service_start_time, start_element, start)
     c.time("serviceStopTime", entry.service_stop_time, stop_element, stop)
 
-    for index, author in enumerate(header.authors, start=1):
-        _check_author(c, index, author)
+    found = [_check_author(c, index, author) for index, author in enumerate(header.authors, start=1)]
+    if all(found):
+        # A CDA author missing from the entry is reported with every authorPerson value; an
+        # authorPerson in its place (a wrong id) is the same mistake, not a second one.
+        _check_entry_authors(c, header)
     _check_legal_authenticator(c, header)
 
     entry_language, cda_language = entry.language_code, header.language_code
@@ -425,7 +591,7 @@ def _check(c: _Checker, header: ClinicalDocumentHeader, replaced_unique_id: str 
         "healthcareFacilityTypeCode", entry.healthcare_facility_type_code, FACILITY_TYPE, _facility_type_code(header)
     )
     if replaced_unique_id is not None:
-        _check_replacement(c, header, replaced_unique_id)
+        _check_replacement(c, header, replaced_unique_id, replacement_type)
 
 
 def check_cda_against_metadata(
@@ -434,15 +600,19 @@ def check_cda_against_metadata(
     *,
     code: str = ErrorCode.REPOSITORY_METADATA_ERROR,
     replaced_unique_id: str | None = None,
+    replacement_type: AssociationType | None = None,
 ) -> list[Finding]:
     """Every mismatch between ``entry`` and the CDA header it describes, as findings.
 
     ``replaced_unique_id`` is the uniqueId of the document the submission
-    replaces (an RPLC association): the CDA must then name it in
-    relatedDocument[@typeCode='RPLC']/parentDocument/id (HL7 CDA R2 §4.2.3.4).
+    replaces, and ``replacement_type`` the type of the association that
+    replaces it (RPLC when None): the CDA must then name it in
+    relatedDocument[@typeCode='RPLC']/parentDocument/id, or for an XFRM_RPLC
+    association in a relatedDocument of typeCode ``XFRM`` or ``RPLC`` (HL7 CDA
+    R2 §4.2.3.4; ITI TF-3 §4.2.2.2.2, §4.2.2.2.3).
     Ids are compared as ids (root and extension), not as strings, so that an
     XDS value formatted differently from the derived one still matches.
     """
     checker = _Checker(entry, code)
-    _check(checker, header, replaced_unique_id)
+    _check(checker, header, replaced_unique_id, replacement_type)
     return checker.findings

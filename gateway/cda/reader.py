@@ -98,6 +98,15 @@ def read_cda(
         return CdaRead(None, [error(code, f"the document is not a CDA R2 document: {problem}", location)])
 
     findings = _schema_findings(document, schema, code, location) if schema is not None else []
+    patients = len(_find_all(document, "recordTarget"))
+    if patients > 1:
+        # The schema allows several (1..*); the CI-SIS document is about one patient.
+        findings.append(error(
+            code,
+            f"the ClinicalDocument has {patients} recordTarget elements, but a CI-SIS document is about exactly "
+            "one patient (only the first is compared with the metadata)",
+            location,
+        ))
     return CdaRead(_header(document, self_rendering), findings)
 
 
@@ -130,15 +139,34 @@ def _describe(element: etree._Element) -> str:
 
 
 def _find_clinical_document(root: etree._Element) -> tuple[etree._Element | None, bool, str | None]:
-    """The ClinicalDocument, whether it sits in an xsl:stylesheet, and what is wrong when there is none."""
+    """The ClinicalDocument, whether it sits in an xsl:stylesheet, and what is wrong when there is none.
+
+    A file holds one ClinicalDocument: a second one (nested in the first, or
+    beside it in a stylesheet) would be rendered, or read by someone else, but
+    never compared with the metadata, so the file is refused.
+    """
     if root.tag == _CLINICAL_DOCUMENT:
+        # iter() includes the root itself.
+        nested = sum(1 for _ in root.iter(_CLINICAL_DOCUMENT)) - 1
+        if nested:
+            return None, False, (
+                f"its ClinicalDocument holds {nested} other ClinicalDocument element{'s' if nested > 1 else ''} "
+                f"in the namespace '{V3_NAMESPACE}'; a CDA document is exactly one"
+            )
         return root, False, None
     if root.tag in _XSL_ROOTS:
         # CI-SIS self-rendering CDA: the stylesheet holds the document (in a data element of
-        # its own choosing) and renders it with xsl:apply-templates select="//c:ClinicalDocument".
-        document = next(root.iter(_CLINICAL_DOCUMENT), None)
-        if document is not None:
-            return document, True, None
+        # its own choosing) and renders it with xsl:apply-templates select="//c:ClinicalDocument",
+        # which would render every ClinicalDocument it holds.
+        documents = list(root.iter(_CLINICAL_DOCUMENT))
+        if len(documents) == 1:
+            return documents[0], True, None
+        if documents:
+            return None, False, (
+                f"its root element is {_describe(root)} (an XSL stylesheet) and it holds {len(documents)} "
+                f"ClinicalDocument elements in the namespace '{V3_NAMESPACE}'; a self-rendering document "
+                "holds exactly one"
+            )
         return None, False, (
             f"its root element is {_describe(root)} (an XSL stylesheet) but it holds no "
             f"ClinicalDocument in the namespace '{V3_NAMESPACE}'"

@@ -45,11 +45,21 @@ def ts_to_dtm(value: str | None) -> DTM | None:
         return None  # no time zone is further than 14 hours from UTC
     offset = timedelta(hours=hours, minutes=minutes)
     local = datetime.strptime(digits, _FORMATS[len(digits)])
-    utc = local - offset if zone[0] == "+" else local + offset
-    return DTM(utc.strftime("%Y%m%d%H%M%S")[: len(digits)])
+    try:
+        utc = local - offset if zone[0] == "+" else local + offset
+    except OverflowError:
+        return None  # 0001-01-01 east of UTC, 9999-12-31 west of it: before year 1 or after 9999 in UTC
+    # Formatted by hand: strftime("%Y") does not pad a year before 1000 to four digits on every platform.
+    full = f"{utc.year:04d}{utc.month:02d}{utc.day:02d}{utc.hour:02d}{utc.minute:02d}{utc.second:02d}"
+    return DTM(full[: len(digits)])
 
 
-def same_instant(a: DTM, b: DTM) -> bool:
-    """True when ``a`` and ``b`` agree at the precision of the less precise of them."""
-    n = min(len(a.value), len(b.value))
-    return a.value[:n] == b.value[:n]
+def same_instant(entry: DTM, cda: DTM) -> bool:
+    """True when the metadata value ``entry`` says what the CDA value ``cda`` says.
+
+    ``entry`` must be at least as precise as ``cda`` and agree with it at
+    ``cda``'s precision: the metadata may state an instant the document gives
+    to the day, but not a year for an instant the document gives to the second.
+    """
+    n = len(cda.value)
+    return len(entry.value) >= n and entry.value[:n] == cda.value

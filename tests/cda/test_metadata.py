@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 
 import pytest
 
 from gateway.cda import check_cda_against_metadata, document_entry_from_cda, read_cda
-from gateway.metadata import CX, DTM, XCN, XON, Author, Code, LocalizedString
+from gateway.metadata import CX, DTM, XCN, XON, AssociationType, Author, Code, LocalizedString
 from gateway.validation import ErrorCode, Severity
 from gateway.validation.attributes import check_document_entry
 
@@ -239,6 +240,14 @@ def test_the_synthetic_document_agrees_with_its_entry():
          "(20250312133000 in UTC)"),
         (dict(creation_time=None),
          "creationTime is absent, but ClinicalDocument/effectiveTime is '20250312143000+0100' (20250312133000 in UTC)"),
+        (dict(creation_time=DTM("20250312")),
+         "creationTime '20250312' is less precise than ClinicalDocument/effectiveTime '20250312143000+0100' "
+         "(20250312133000 in UTC)"),
+        (dict(creation_time=DTM("202503121330")),
+         "creationTime '202503121330' is less precise than ClinicalDocument/effectiveTime '20250312143000+0100' "
+         "(20250312133000 in UTC)"),
+        (dict(service_start_time=DTM("2025")),
+         f"serviceStartTime '2025' is less precise than {SERVICE}/low '20250312140000+0100' (20250312130000 in UTC)"),
         (dict(patient_id=CX.of("277076322082910", "1.2.250.1.213.1.4.8")),
          "patientId '277076322082910^^^&1.2.250.1.213.1.4.8&ISO' differs from the INS in "
          f"ClinicalDocument/recordTarget/patientRole/id '{PATIENT_INS}' (root 1.2.250.1.213.1.4.10)"),
@@ -270,6 +279,12 @@ def test_the_synthetic_document_agrees_with_its_entry():
         (dict(legal_authenticator=None),
          "legalAuthenticator is absent, but ClinicalDocument/legalAuthenticator/assignedEntity/id is "
          f"'{LEGAL_RPPS}' (root 1.2.250.1.71.4.2.1)"),
+        (dict(legal_authenticator=XCN.parse(f"{LEGAL_RPPS}^IMPOSTEUR^Jean^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS")),
+         "legalAuthenticator name 'IMPOSTEUR^Jean' differs from "
+         "ClinicalDocument/legalAuthenticator/assignedEntity/assignedPerson/name 'BERNARD^Paul'"),
+        (dict(legal_authenticator=XCN.parse(f"{LEGAL_RPPS}^BERNARD^Pierre^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS")),
+         "legalAuthenticator name 'BERNARD^Pierre' differs from "
+         "ClinicalDocument/legalAuthenticator/assignedEntity/assignedPerson/name 'BERNARD^Paul'"),
     ],
     ids=lambda v: next(iter(v)) if isinstance(v, dict) else None,
 )
@@ -281,8 +296,6 @@ def test_a_metadata_attribute_that_contradicts_the_header_is_reported(changes, e
     "changes",
     [
         dict(confidentiality_codes=[Code("N", "2.16.840.1.113883.5.25"), Code("MASQUE_PS", "1.2.250.1.213.1.1.4.13")]),
-        dict(creation_time=DTM("20250312")),  # compared at the less precise precision
-        dict(creation_time=DTM("202503121330")),
         dict(patient_id=CX.of(PATIENT_INS, "1.2.250.1.213.1.4.10")),  # without ^NH: the same id
         dict(source_patient_id=CX.of(PATIENT_INS, "1.2.250.1.213.1.4.10")),  # the INS is a recordTarget id too
         dict(language_code="FR-fr"),  # language tags are case-insensitive
@@ -291,7 +304,7 @@ def test_a_metadata_attribute_that_contradicts_the_header_is_reported(changes, e
         dict(legal_authenticator=XCN.parse(f"{LEGAL_RPPS}^^^^^^^^&1.2.250.1.71.4.2.1&ISO")),
         dict(event_codes=[], source_patient_info=[], mime_type="application/pdf"),  # not compared
     ],
-    ids=["dmp codes after", "day precision", "minute precision", "patientId formatting", "INS as sourcePatientId",
+    ids=["dmp codes after", "patientId formatting", "INS as sourcePatientId",
          "language case", "title whitespace", "display name", "legalAuthenticator formatting", "not compared"],
 )
 def test_what_does_not_contradict_the_header_is_not_reported(changes):
@@ -309,11 +322,194 @@ def test_an_author_absent_from_the_entry_is_reported():
     ]
 
 
+SECOND_AUTHOR = """<author><time value="20250312143000+0100"/><assignedAuthor>
+        <id root="1.2.250.1.71.4.2.1" extension="810009999999"/>
+        <assignedPerson><name><given>Jean-Marc</given><family>PETIT</family></name></assignedPerson>
+      </assignedAuthor></author>"""
+SECOND_PERSON = "810009999999^PETIT^Jean-Marc^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS"
+
+
 def test_authors_are_matched_by_id_not_by_position_or_formatting():
-    entry = derived()
-    extra = Author(person=XCN.parse("810000000000^AUTRE"))
+    data = cda(authors=SECTIONS["authors"] + SECOND_AUTHOR)
+    entry = derived(data)
+    assert [a.person.format() for a in entry.authors] == [PERSON, SECOND_PERSON]
     same = dataclasses.replace(entry.authors[0], person=XCN.parse(f"{AUTHOR_RPPS}^^^^^^^^&1.2.250.1.71.4.2.1&ISO"))
-    assert messages(cda(), dataclasses.replace(entry, authors=[extra, same])) == []
+    assert messages(data, dataclasses.replace(entry, authors=[entry.authors[1], same])) == []
+
+
+def _person(value: str) -> Author:
+    return Author(person=XCN.parse(value))
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ("810000000009^AUTRE^Paul^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS",
+         f"its id is none of ClinicalDocument/author/assignedAuthor/id ({RPPS_SHOWN})"),
+        # Same name as the CDA author, another id: the id decides.
+        ("810000000009^LEROY^Claire^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS",
+         f"its id is none of ClinicalDocument/author/assignedAuthor/id ({RPPS_SHOWN})"),
+        ("^AUTRE^Paul", "it has no id, and its name is none of the CDA authors' names"),
+    ],
+    ids=["other id and name", "other id, same name", "no id, other name"],
+)
+def test_an_author_person_who_is_not_a_cda_author_is_reported(extra, why):
+    entry = derived()
+    assert messages(cda(), dataclasses.replace(entry, authors=[*entry.authors, _person(extra)])) == [
+        f"{DOC}author 2 authorPerson '{extra}' is not a CDA author: {why}"
+    ]
+
+
+def test_an_entry_author_for_a_document_without_author_is_reported():
+    # The schema requires an author; without it the entry's authors are still reported.
+    entry = derived()
+    assert messages(cda(authors=""), entry) == [
+        f"{DOC}author 1 authorPerson '{PERSON}' is not a CDA author: the CDA has no ClinicalDocument/author"
+    ]
+
+
+def test_an_author_person_without_id_is_found_by_name_and_an_author_without_person_is_not_looked_up():
+    entry = derived()
+    by_name = _person("^leroy^CLAIRE")
+    institution_only = Author(institutions=[XON.parse(f"Centre^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^{FINESS}")])
+    assert messages(cda(), dataclasses.replace(entry, authors=[*entry.authors, by_name, institution_only])) == []
+
+
+def test_a_cda_author_replaced_by_another_person_is_one_finding():
+    # The missing CDA author's finding quotes every authorPerson: the wrong one is not reported twice.
+    other = "810000000009^AUTRE^Paul^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS"
+    assert messages(cda(), altered(authors=[_person(other)])) == [
+        f"{DOC}no authorPerson has the id of {AUTHOR_PATH}/id {RPPS_SHOWN}; the authorPerson values are '{other}'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("person", "shown"),
+    [
+        (f"{AUTHOR_RPPS}^IMPOSTEUR^Jean^^DR^MME^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS", "IMPOSTEUR^Jean"),
+        (f"{AUTHOR_RPPS}^IMPOSTEUR^Claire^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS", "IMPOSTEUR^Claire"),
+        (f"{AUTHOR_RPPS}^LEROY^Jean^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS", "LEROY^Jean"),
+        (f"{AUTHOR_RPPS}^IMPOSTEUR^^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS", "IMPOSTEUR"),
+        (f"{AUTHOR_RPPS}^LÉROY^Claire^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS", "LÉROY^Claire"),  # accents count
+        (f"{AUTHOR_RPPS}^LE ROY^Claire^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS", "LE ROY^Claire"),
+    ],
+    ids=["both names", "family", "given", "family only", "accent", "inner space"],
+)
+def test_an_author_person_with_the_id_but_another_name_is_reported(person, shown):
+    entry = derived()
+    author = dataclasses.replace(entry.authors[0], person=XCN.parse(person))
+    assert messages(cda(), dataclasses.replace(entry, authors=[author])) == [
+        f"{DOC}author 1 authorPerson name '{shown}' differs from {AUTHOR_PATH}/assignedPerson/name 'LEROY^Claire'"
+    ]
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        f"{AUTHOR_RPPS}^leroy^CLAIRE^^^^^^&1.2.250.1.71.4.2.1&ISO",  # case is folded
+        f"{AUTHOR_RPPS}^ LEROY  ^Claire^^^^^^&1.2.250.1.71.4.2.1&ISO",  # and outer whitespace
+        f"{AUTHOR_RPPS}^LEROY^^^^^^^&1.2.250.1.71.4.2.1&ISO",  # a name part left out is no contradiction
+        f"{AUTHOR_RPPS}^^^^^^^^&1.2.250.1.71.4.2.1&ISO",
+        f"{AUTHOR_RPPS}^LEROY&&X^Claire^^^^^^&1.2.250.1.71.4.2.1&ISO",  # FN sub-components: the surname
+    ],
+    ids=["case", "whitespace", "no given name", "no name", "family sub-components"],
+)
+def test_an_author_name_written_differently_is_not_reported(person):
+    entry = derived()
+    author = dataclasses.replace(entry.authors[0], person=XCN.parse(person))
+    assert messages(cda(), dataclasses.replace(entry, authors=[author])) == []
+
+
+def test_any_family_or_given_name_of_the_cda_person_and_composed_accents_are_accepted():
+    names = SECTIONS["authors"].replace(
+        "<name><prefix>MME</prefix><given>Claire</given><family>LEROY</family><suffix>DR</suffix></name>",
+        '<name><given>Hélène</given><given>Marie</given><family qualifier="BR">LEROY</family>'
+        '<family qualifier="SP">DUPRÉ</family></name>',
+    )
+    data = cda(authors=names)
+    entry = derived(data)
+    assert entry.authors[0].person.format().startswith(f"{AUTHOR_RPPS}^LEROY^Hélène^Marie^")
+    decomposed = unicodedata.normalize("NFD", "Hélène")  # the same name, accents as combining marks
+    assert decomposed != "Hélène"
+    for family, given in [("DUPRÉ", "Hélène"), ("LEROY", "Marie"), ("dupré", "hélène marie"), ("LEROY", decomposed)]:
+        person = XCN.parse(f"{AUTHOR_RPPS}^{family}^{given}^^^^^^&1.2.250.1.71.4.2.1&ISO")
+        author = dataclasses.replace(entry.authors[0], person=person)
+        assert messages(data, dataclasses.replace(entry, authors=[author])) == [], (family, given)
+    person = XCN.parse(f"{AUTHOR_RPPS}^DUPRE^Hélène^^^^^^&1.2.250.1.71.4.2.1&ISO")
+    assert messages(data, dataclasses.replace(entry, authors=[dataclasses.replace(entry.authors[0], person=person)])) \
+        == [f"{DOC}author 1 authorPerson name 'DUPRE^Hélène' differs from {AUTHOR_PATH}/assignedPerson/name "
+            "'LEROY^Hélène'"]
+
+
+DEVICE_AUTHOR = SECTIONS["authors"].replace(
+    "<assignedPerson><name><prefix>MME</prefix><given>Claire</given><family>LEROY</family><suffix>DR</suffix>"
+    "</name>\n        </assignedPerson>",
+    "<assignedAuthoringDevice><manufacturerModelName>Lab 3000</manufacturerModelName>"
+    "<softwareName>LabSoft</softwareName></assignedAuthoringDevice>",
+)
+
+
+def test_a_device_author_is_named_by_its_software():
+    data = cda(authors=DEVICE_AUTHOR)
+    entry = derived(data)
+    assert entry.authors[0].person.family_name == "LabSoft"
+    assert messages(data, entry) == []
+    for name, element, shown in [
+        ("Lab 3000", "softwareName", "LabSoft"),
+        ("AutreLogiciel", "softwareName", "LabSoft"),
+    ]:
+        author = dataclasses.replace(entry.authors[0], person=dataclasses.replace(entry.authors[0].person,
+                                                                                  family_name=name))
+        assert messages(data, dataclasses.replace(entry, authors=[author])) == [
+            f"{DOC}author 1 authorPerson name '{name}' differs from {AUTHOR_PATH}/assignedAuthoringDevice/"
+            f"{element} '{shown}'"
+        ]
+    # Without a softwareName, derivation writes the model name, and the check compares with it.
+    data = replace(data, "<softwareName>LabSoft</softwareName>", "")
+    entry = derived(data)
+    assert entry.authors[0].person.family_name == "Lab 3000"
+    assert messages(data, entry) == []
+    author = dataclasses.replace(entry.authors[0], person=dataclasses.replace(entry.authors[0].person,
+                                                                              family_name="LabSoft"))
+    assert messages(data, dataclasses.replace(entry, authors=[author])) == [
+        f"{DOC}author 1 authorPerson name 'LabSoft' differs from {AUTHOR_PATH}/assignedAuthoringDevice/"
+        "manufacturerModelName 'Lab 3000'"
+    ]
+
+
+def test_a_legal_authenticator_with_a_text_name_is_compared_with_it():
+    legal = SECTIONS["legal_authenticator"].replace(
+        "<name><given>Paul</given><family>BERNARD</family></name>", "<name>Dr Paul Bernard</name>"
+    )
+    data = cda(legal_authenticator=legal)
+    entry = derived(data)
+    assert entry.legal_authenticator.family_name == "Dr Paul Bernard"
+    assert messages(data, entry) == []
+    other = dataclasses.replace(entry.legal_authenticator, family_name="BERNARD", given_name="Paul")
+    assert messages(data, dataclasses.replace(entry, legal_authenticator=other)) == [
+        f"{DOC}legalAuthenticator name 'BERNARD^Paul' differs from "
+        "ClinicalDocument/legalAuthenticator/assignedEntity/assignedPerson/name 'Dr Paul Bernard'"
+    ]
+
+
+def test_the_names_of_the_real_examples_as_the_review_altered_them():
+    # CNAM-HR: a device author and a legalAuthenticator whose given name is '.'.
+    header = header_of(example("CNAM-HR_2021.01.xml"))
+    entry = document_entry_from_cda(header, entry_id="Doc01")
+    legal = dataclasses.replace(entry.legal_authenticator, family_name="IMPOSTEUR", given_name="Jean")
+    author = dataclasses.replace(entry.authors[0], person=dataclasses.replace(entry.authors[0].person,
+                                                                              family_name="IMPOSTEUR"))
+    findings = check_cda_against_metadata(
+        header, dataclasses.replace(entry, authors=[author], legal_authenticator=legal, creation_time=DTM("2019"))
+    )
+    assert [f.message for f in findings] == [
+        f"{DOC}creationTime '2019' is less precise than ClinicalDocument/effectiveTime '20190701164900+0100' "
+        "(20190701154900 in UTC)",
+        f"{DOC}author 1 authorPerson name 'IMPOSTEUR' differs from "
+        f"{AUTHOR_PATH}/assignedAuthoringDevice/softwareName 'Assurance Maladie'",
+        f"{DOC}legalAuthenticator name 'IMPOSTEUR^Jean' differs from "
+        "ClinicalDocument/legalAuthenticator/assignedEntity/assignedPerson/name 'Assurance Maladie^.'",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -407,6 +603,26 @@ def test_an_unreadable_cda_timestamp_is_reported():
     ]
 
 
+@pytest.mark.parametrize("ts", ["00010101000000+0100", "99991231230000-0200"])
+def test_a_cda_timestamp_beyond_year_1_or_9999_in_utc_is_unreadable_not_a_crash(ts):
+    data = cda(effective_time=f'<effectiveTime value="{ts}"/>')
+    assert derived(data).creation_time == DTM(ts)  # kept as written, for the validators
+    assert messages(data, altered(creation_time=DTM("20250312133000"))) == [
+        f"{DOC}ClinicalDocument/effectiveTime '{ts}' is not an HL7 TS (YYYYMMDD[hhmm[ss]]±ZZZZ); "
+        "creationTime cannot be compared with it"
+    ]
+
+
+def test_a_metadata_time_more_precise_than_the_cda_is_compared_at_the_cda_precision():
+    data = cda(effective_time='<effectiveTime value="202503121430+0100"/>')
+    assert derived(data).creation_time == DTM("202503121330")
+    assert messages(data, altered(creation_time=DTM("20250312133000"))) == []
+    assert messages(data, altered(creation_time=DTM("20250312133100"))) == [
+        f"{DOC}creationTime '20250312133100' differs from ClinicalDocument/effectiveTime '202503121430+0100' "
+        "(202503121330 in UTC)"
+    ]
+
+
 def test_a_cda_author_with_other_specialty_or_organization_is_reported():
     data = replace(cda(), '<code code="G15_10/SM26"', '<code code="G15_10/SM04"')
     data = replace(data, f'<representedOrganization><id root="1.2.250.1.71.4.2.2" extension="{FINESS}"/>',
@@ -469,6 +685,42 @@ def test_a_replacement_by_a_cda_that_replaces_nothing_is_reported():
     assert messages(cda(related_document=appended), replaced_unique_id="1.2.3.4.5") == [
         f"{DOC}the submission replaces the document with uniqueId '1.2.3.4.5', but the CDA has no "
         "ClinicalDocument/relatedDocument[@typeCode='RPLC']/parentDocument/id"
+    ]
+
+
+XFRM = RPLC.replace('"RPLC"', '"XFRM"')
+
+
+@pytest.mark.parametrize(
+    "related", [XFRM, RPLC, XFRM + RPLC.replace("CR-0000", "CR-9999")], ids=["XFRM", "RPLC", "XFRM and another RPLC"]
+)
+def test_a_transformation_that_replaces_names_its_parent_as_xfrm_or_rplc(related):
+    assert messages(
+        cda(related_document=related), replaced_unique_id=f"{DOCUMENT_ROOT}^CR-0000",
+        replacement_type=AssociationType.TRANSFORM_AND_REPLACE,
+    ) == []
+
+
+@pytest.mark.parametrize("replacement_type", [None, AssociationType.REPLACE])
+def test_a_plain_replacement_does_not_take_an_xfrm_parent(replacement_type):
+    assert messages(
+        cda(related_document=XFRM), replaced_unique_id=f"{DOCUMENT_ROOT}^CR-0000", replacement_type=replacement_type
+    ) == [
+        f"{DOC}the submission replaces the document with uniqueId '{DOCUMENT_ROOT}^CR-0000', but the CDA has no "
+        "ClinicalDocument/relatedDocument[@typeCode='RPLC']/parentDocument/id"
+    ]
+
+
+def test_a_transformation_that_replaces_another_document_is_reported():
+    kwargs = dict(replacement_type=AssociationType.TRANSFORM_AND_REPLACE)
+    path = "ClinicalDocument/relatedDocument[@typeCode='XFRM' or @typeCode='RPLC']/parentDocument/id"
+    assert messages(cda(related_document=XFRM), replaced_unique_id="1.2.3.4.5", **kwargs) == [
+        f"{DOC}the submission replaces the document with uniqueId '1.2.3.4.5', but {path} is "
+        f"'{DOCUMENT_ROOT}^CR-0000'"
+    ]
+    appended = RPLC.replace('"RPLC"', '"APND"')
+    assert messages(cda(related_document=appended), replaced_unique_id="1.2.3.4.5", **kwargs) == [
+        f"{DOC}the submission replaces the document with uniqueId '1.2.3.4.5', but the CDA has no {path}"
     ]
 
 

@@ -250,6 +250,70 @@ def test_what_is_not_a_cda_is_refused_with_a_finding(data, message, cda_schema):
     assert [(f.code, f.location, f.message) for f in read.findings] == [(META, "Doc01", message)]
 
 
+OTHER_PATIENT = SECTIONS["record_target"].replace(PATIENT_INS, "184057512345625")
+
+
+def test_several_record_targets_are_reported_and_the_first_is_read(cda_schema):
+    data = cda(record_target=SECTIONS["record_target"] + OTHER_PATIENT)
+    read = read_cda(data, schema=cda_schema, location="Doc01")  # the schema allows 1..*
+    assert [(f.code, f.location, f.severity, f.message) for f in read.findings] == [(
+        META, "Doc01", Severity.ERROR,
+        "the ClinicalDocument has 2 recordTarget elements, but a CI-SIS document is about exactly one patient "
+        "(only the first is compared with the metadata)",
+    )]
+    assert read.header.patient.ids[0] == II("1.2.250.1.213.1.4.10", PATIENT_INS)
+
+
+def _stylesheet(*documents: bytes) -> bytes:
+    inner = b"".join(d.split(b"?>", 1)[1] for d in documents)
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<xsl:stylesheet version="1.0" '
+        b'xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template match="/"/>'
+        b'<data xmlns="urn:example:data">' + inner + b"</data></xsl:stylesheet>"
+    )
+
+
+def test_a_stylesheet_with_one_clinical_document_is_self_rendering():
+    read = read_cda(_stylesheet(cda()))
+    assert read.findings == [] and read.header.self_rendering
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_stylesheet(cda(), cda(record_target=OTHER_PATIENT)),
+         "its root element is 'stylesheet' in the namespace 'http://www.w3.org/1999/XSL/Transform' (an XSL "
+         "stylesheet) and it holds 2 ClinicalDocument elements in the namespace 'urn:hl7-org:v3'; a self-rendering "
+         "document holds exactly one"),
+        (replace(cda(), "<title>Compte rendu de consultation</title>",
+                 "<title>Compte rendu de consultation</title>" + cda().split(b"?>", 1)[1].decode()),
+         "its ClinicalDocument holds 1 other ClinicalDocument element in the namespace 'urn:hl7-org:v3'; "
+         "a CDA document is exactly one"),
+        (replace(cda(), "<title>Compte rendu de consultation</title>",
+                 "<title>Compte rendu de consultation</title>" + 2 * cda().split(b"?>", 1)[1].decode()),
+         "its ClinicalDocument holds 2 other ClinicalDocument elements in the namespace 'urn:hl7-org:v3'; "
+         "a CDA document is exactly one"),
+    ],
+    ids=["stylesheet with two", "nested one", "nested two"],
+)
+def test_a_file_with_several_clinical_documents_is_refused(data, message):
+    # Only the first would be compared with the metadata, while a viewer may show the others.
+    read = read_cda(data, location="Doc01")
+    assert read.header is None
+    assert [(f.code, f.location, f.message) for f in read.findings] == [
+        (META, "Doc01", f"the document is not a CDA R2 document: {message}")
+    ]
+
+
+def test_the_self_rendering_example_with_a_second_clinical_document_is_refused():
+    data = example(SELF_RENDERING)
+    start, end = data.index(b"<c:ClinicalDocument>"), data.index(b"</c:ClinicalDocument>") + 21
+    read = read_cda(data[:end] + data[start:end] + data[end:])
+    assert read.header is None
+    (finding,) = read.findings
+    assert "it holds 2 ClinicalDocument elements" in finding.message
+
+
 def test_a_doctype_is_refused():
     data = b'<?xml version="1.0"?>\n<!DOCTYPE ClinicalDocument [<!ENTITY x "boom">]>\n' + cda().split(b"?>", 1)[1]
     read = read_cda(data)

@@ -53,16 +53,37 @@ def test_none_gives_none():
 
 
 @pytest.mark.parametrize(
-    ("a", "b", "same"),
+    ("ts", "dtm"),
+    [
+        ("00010101003000-0100", "00010101013000"),  # year 1, west of UTC: still year 1
+        ("01000101003000+0100", "00991231233000"),  # a year before 1000 keeps its four digits
+        ("99991231223000+0100", "99991231213000"),
+    ],
+)
+def test_the_first_and_last_years_convert_with_four_digits(ts, dtm):
+    assert ts_to_dtm(ts) == DTM(dtm)
+
+
+@pytest.mark.parametrize("ts", ["00010101000000+0100", "99991231230000-0200", "0001010100+0001", "999912312359-0001"])
+def test_a_ts_whose_utc_falls_outside_years_1_to_9999_gives_none(ts):
+    # Before year 1 or after 9999 in UTC: no DTM can say it (this raised OverflowError, an HTTP 500 in ITI-41).
+    assert ts_to_dtm(ts) is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "cda", "same"),
     [
         ("20210401151000", "20210401151000", True),
-        ("20210401151000", "202104011510", True),  # compared at minute precision
-        ("20210401", "20210401151000", True),
+        ("20210401151000", "202104011510", True),  # the metadata may be more precise than the CDA
+        ("20210401151000", "20210401", True),
+        ("202104011510", "20210401151000", False),  # but not less precise
+        ("20210401", "20210401151000", False),
+        ("2021", "20210401151000", False),
         ("20210401151000", "20210401151001", False),
         ("202104011510", "202104011511", False),
+        ("20210402151000", "20210401", False),
         ("20210402", "20210401151000", False),
     ],
 )
-def test_instants_compare_at_the_less_precise_precision(a, b, same):
-    assert same_instant(DTM(a), DTM(b)) is same
-    assert same_instant(DTM(b), DTM(a)) is same
+def test_the_metadata_time_is_at_least_as_precise_as_the_cda_and_agrees_at_its_precision(entry, cda, same):
+    assert same_instant(DTM(entry), DTM(cda)) is same
