@@ -7,6 +7,7 @@ from pathlib import Path
 
 import flask
 
+from .api import api_blueprint
 from .blobs import BlobStore, FileSystemBlobStore
 from .config import BlobStoreKind, Profile, Settings
 from .endpoints.registry_port import registry_operations
@@ -85,6 +86,8 @@ def create_app(
             large_documents=True,
         )
     )
+
+    app.register_blueprint(api_blueprint(database))
 
     @app.get("/health")
     def health() -> flask.Response:

@@ -139,6 +139,133 @@ def cmd_metadata_from_cda(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pki_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Write a demonstration PKI (test CA, structure certificate and key, trust store) for VIHF signatures."""
+    from .access.pki import create_demo_pki
+
+    try:
+        pki = create_demo_pki(args.directory)
+    except (FileExistsError, OSError) as exc:
+        print(f"xds-gateway: {exc}", file=sys.stderr)
+        return 1
+    print(f"demo CA:               {pki.ca_certificate}")
+    print(f"structure certificate: {pki.structure_certificate} ({pki.structure_subject})")
+    print(f"structure key:         {pki.structure_key}")
+    print(f"trust store:           {pki.trust_dir}  (XDSGW_TRUST_DIR={pki.trust_dir})")
+    return 0
+
+
+def _role(text: str):
+    from .metadata import Code
+
+    parts = text.split("^")
+    if len(parts) != 3 or not parts[0] or not parts[2]:
+        raise argparse.ArgumentTypeError(f"{text!r} is not CODE^DISPLAY^SYSTEM (e.g. 10^Médecin^1.2.250.1.71.1.2.7)")
+    return Code(parts[0], parts[2], parts[1] or None)
+
+
+def cmd_vihf_sign(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a signed VIHF (SAML 2.0 assertion) for the professional, structure, mode and patient given."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from lxml import etree
+
+    from .access.model import AccessMode
+    from .access.pki import subject_dn
+    from .access.vihf import build_vihf, demo_actor, sign_vihf
+
+    try:
+        cert_pem, key_pem = Path(args.cert).read_bytes(), Path(args.key).read_bytes()
+        issuer = subject_dn(x509.load_pem_x509_certificate(cert_pem))
+    except OSError as exc:
+        print(f"xds-gateway: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"xds-gateway: {args.cert} is not a PEM certificate", file=sys.stderr)
+        return 2
+    if args.valid_minutes < 1:
+        print("xds-gateway: --valid-minutes must be at least 1", file=sys.stderr)
+        return 2
+    given = {
+        "id": args.professional_id, "name": args.name, "roles": tuple(args.role) if args.role else None,
+        "structure_id": args.structure_id, "activity_sector": args.sector,
+        "access_mode": AccessMode(args.mode) if args.mode else None, "patient_id": args.patient,
+        "software_name": args.software, "software_version": args.version, "software_approval": args.approval,
+    }
+    actor = demo_actor(**{name: value for name, value in given.items() if value is not None})
+    now = datetime.now(timezone.utc)
+    assertion = build_vihf(actor, issuer=issuer, issue_instant=now, not_before=now,
+                           not_on_or_after=now + timedelta(minutes=args.valid_minutes), version=args.version_vihf)
+    etree.indent(assertion)  # before signing: indenting a signed assertion would break its digest
+    try:
+        signed = sign_vihf(assertion, key_pem, cert_pem, algorithm=args.algorithm)
+    except ValueError as exc:  # a key that is not PEM, or does not match
+        print(f"xds-gateway: cannot sign with {args.key}: {exc}", file=sys.stderr)
+        return 2
+    print(etree.tostring(signed, encoding="unicode"))
+    return 0
+
+
+def _add_access_commands(sub) -> None:
+    pki = sub.add_parser("pki", help="certificates for VIHF signatures")
+    pki_sub = pki.add_subparsers(dest="pki_command", required=True)
+    demo = pki_sub.add_parser("demo", help="write a test CA, a structure certificate and key, and a trust store "
+                                           "(for tests and demos only)")
+    demo.add_argument("directory", type=Path, help="folder to write ca.pem, structure.pem, structure.key, trust/")
+    demo.set_defaults(func=cmd_pki_demo)
+    vihf = sub.add_parser("vihf", help="VIHF (the DMP's SAML 2.0 identity assertion) tools")
+    vihf_sub = vihf.add_subparsers(dest="vihf_command", required=True)
+    sign = vihf_sub.add_parser("sign", help="print a signed VIHF; every attribute has a demo default")
+    sign.add_argument("--cert", required=True, help="the structure certificate (PEM)")
+    sign.add_argument("--key", required=True, help="its private key (PEM, unencrypted)")
+    sign.add_argument("--professional-id", help="Subject NameID: the professional's national id (8 + RPPS)")
+    sign.add_argument("--name", help="subject-id: the user's name")
+    sign.add_argument("--role", action="append", type=_role, metavar="CODE^DISPLAY^SYSTEM",
+                      help="a role, profession first then specialty (repeatable; default: general practitioner)")
+    sign.add_argument("--structure-id", help="Identifiant_Structure")
+    sign.add_argument("--sector", help="Secteur_Activite, as code^OID (e.g. SA07^1.2.250.1.71.4.2.4)")
+    sign.add_argument("--mode", choices=["normal", "bris_de_glace", "centre_15"], help="access mode (purposeofuse)")
+    sign.add_argument("--patient", help="resource-id: the patient's INS as CX (NIR^^^&OID&ISO^NH)")
+    sign.add_argument("--software", help="LPS_Nom")
+    sign.add_argument("--version", help="LPS_Version")
+    sign.add_argument("--approval", help="LPS_ID_HOMOLOGATION_DMP")
+    sign.add_argument("--valid-minutes", type=int, default=60, help="validity (NotOnOrAfter), default 60")
+    sign.add_argument("--version-vihf", choices=["3.0", "4.0"], default="3.0", help="VIHF_Version (default 3.0)")
+    sign.add_argument("--algorithm", choices=["rsa-sha256", "rsa-sha1"], default="rsa-sha256")
+    sign.set_defaults(func=cmd_vihf_sign)
+
+
+def cmd_traces_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Recompute the access traces' hash chain (issue 6); exit 1 naming each trace where it breaks."""
+    from .store.trace_store import TraceStore
+
+    db = _database(settings)
+    if db.current_revision() != db.head_revision():
+        print(f"xds-gateway: the database is at revision {db.current_revision() or '(empty)'}, this gateway "
+              f"expects {db.head_revision()}: run `xds-gateway db upgrade`", file=sys.stderr)
+        return 1
+    # One snapshot: traces appended meanwhile are neither half-read nor taken for tampering.
+    with db.session(read_only=True) as session:
+        report = TraceStore(session).check()
+    if report.problems:
+        for problem in report.problems:
+            print(problem)
+        print(f"xds-gateway: the access traces were tampered with: {len(report.problems)} problem(s) "
+              f"among {report.count} traces", file=sys.stderr)
+        return 1
+    print(f"access traces intact: {report.count} traces, hash chain verified")
+    return 0
+
+
+def _add_traces_commands(sub) -> None:
+    traces = sub.add_parser("traces", help="access traces (who accessed which dossier)")
+    traces_sub = traces.add_subparsers(dest="traces_command", required=True)
+    traces_sub.add_parser(
+        "verify", help="recompute the traces' hash chain: exit 1 naming each edited, deleted or moved trace"
+    ).set_defaults(func=cmd_traces_verify)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xds-gateway", description="IHE XDS.b / MHD document gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     from_cda.add_argument("--json", action="store_true", help="JSON instead of an ebRIM RegistryObjectList")
     from_cda.add_argument("--id", default="Document01", help="the DocumentEntry's symbolic id (default Document01)")
     from_cda.set_defaults(func=cmd_metadata_from_cda)
+    _add_access_commands(sub)
+    _add_traces_commands(sub)
     return parser
 
 

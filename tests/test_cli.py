@@ -41,9 +41,9 @@ def test_db_upgrade_creates_the_sqlite_registry_under_the_data_dir(clean_env, tm
     result = run("db", "upgrade", env=clean_env)
 
     assert result.returncode == 0, result.stderr
-    assert "at revision 0002" in result.stdout
+    assert "at revision 0003" in result.stdout
     assert (tmp_path / "var" / "registry.sqlite3").is_file()
-    assert run("db", "current", env=clean_env).stdout.strip() == "0002"
+    assert run("db", "current", env=clean_env).stdout.strip() == "0003"
 
 
 def test_a_bad_setting_stops_the_command_with_a_clear_message(clean_env):
@@ -71,7 +71,7 @@ def test_serve_migrates_an_empty_database_and_registers_over_http(clean_env, tmp
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the gateway did not start: {process.stdout.read() if process.stdout else ''}")
                 time.sleep(0.2)
-        assert health.json() == {"status": "ok", "database": "0002"}
+        assert health.json() == {"status": "ok", "database": "0003"}
 
         soap, _ = envelope(ITI42, corpus_request(), to=f"{base}/xds/registry")
         response = post_raw(f"{base}/xds/registry", SOAP_XML, soap)

@@ -301,3 +301,98 @@ class RepositoryDocumentRow(Base):
               unique=True),
         Index("ux_repository_documents_blob_key", "blob_key", unique=True),
     )
+
+
+# -- Dossiers and access traces (issue 6; migration 0003) ---------------------
+
+
+class DossierRow(Base):
+    """A patient's DMP dossier: one per INS, filed under ``id^^^&OID&ISO`` (``gateway.audit.patient``)."""
+
+    __tablename__ = "dossiers"
+
+    id: Mapped[int] = _key()
+    patient_key: Mapped[str]
+    #: "open" or "closed" (``gateway.access.dossier.DossierStatus``).
+    status: Mapped[str] = mapped_column(SHORT)
+    #: The patient does not object to break-the-glass access / to the emergency regulation centre.
+    allow_break_the_glass: Mapped[bool]
+    allow_emergency_centre: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ux_dossiers_patient_key", "patient_key", unique=True),)
+
+
+class DossierProfessionalRow(Base):
+    """What one dossier says of one professional: authorization, blocked, "médecin traitant DMP"."""
+
+    __tablename__ = "dossier_professionals"
+
+    id: Mapped[int] = _key()
+    dossier_id: Mapped[int] = _parent("dossiers.id")
+    #: The professional's national id, as the VIHF NameID gives it (``8`` + RPPS, …).
+    professional_id: Mapped[str] = mapped_column(String(64))
+    #: VALIDE, INTERDIT, EXPIRE or NON_EXISTE (``gateway.access.dossier.Authorization``).
+    authorization: Mapped[str] = mapped_column(SHORT)
+    blocked: Mapped[bool]
+    attending: Mapped[bool]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ux_dossier_professionals_dossier_professional", "dossier_id", "professional_id", unique=True),
+    )
+
+
+class AccessTraceRow(Base):
+    """One access trace (``gateway.audit.AccessTrace``), a link of the hash chain (``gateway.audit.chain``).
+
+    ``sequence`` is assigned by the store under the chain head's lock, in
+    the transaction of the action traced: gap-free, a rolled-back action
+    leaves no number behind.
+    """
+
+    __tablename__ = "access_traces"
+
+    sequence: Mapped[int] = mapped_column(KEY_TYPE, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: ``ITI-18:FindDocuments``, ``ITI-41``, ``ITI-43``, …
+    transaction: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[str]
+    actor_name: Mapped[str]
+    actor_kind: Mapped[str] = mapped_column(String(32))
+    #: ``[{"code", "system", "display"}, …]``
+    actor_roles: Mapped[list[Any]] = mapped_column(PAYLOAD_TYPE)
+    structure_id: Mapped[str]
+    software_name: Mapped[str]
+    software_version: Mapped[str]
+    software_approval: Mapped[str]
+    access_mode: Mapped[str] = mapped_column(String(32))
+    break_the_glass: Mapped[bool]
+    patient_key: Mapped[str | None]
+    object_ids: Mapped[list[Any]] = mapped_column(PAYLOAD_TYPE)
+    #: success, failure or refused.
+    outcome: Mapped[str] = mapped_column(SHORT)
+    error_code: Mapped[str | None]
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        # The patient reads their traces by period (GET /api/dossiers/{ins}/traces, ITI-81).
+        Index("ix_access_traces_patient_recorded", "patient_key", "recorded_at"),
+    )
+
+
+class AccessTraceChainRow(Base):
+    """The chain head: one row (id 1) holding the last trace's sequence and hash.
+
+    Appending locks it (``SELECT … FOR UPDATE``) so that concurrent appends
+    take turns, and its hash lets ``traces verify`` notice the newest traces
+    being removed, which the chain alone cannot show.
+    """
+
+    __tablename__ = "access_trace_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_sequence: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))

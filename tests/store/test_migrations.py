@@ -22,6 +22,10 @@ TABLES = {
     "associations",
     "patients",
     "repository_documents",
+    "dossiers",
+    "dossier_professionals",
+    "access_traces",
+    "access_trace_chain",
 }
 
 
@@ -37,13 +41,13 @@ def test_upgrade_creates_the_tables_and_records_the_revision(empty_db):
     empty_db.upgrade()
 
     assert not empty_db.is_empty()
-    assert empty_db.current_revision() == "0002"
+    assert empty_db.current_revision() == "0003"
     assert _tables(empty_db) == TABLES | {"alembic_version"}
 
 
 def test_upgrade_twice_is_harmless(db):
     db.upgrade()
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == "0003"
 
 
 def test_orm_metadata_and_migrated_database_agree(db):

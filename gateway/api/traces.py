@@ -1,0 +1,243 @@
+"""Reading the access traces: ``GET /api/dossiers/{ins}/traces`` and FHIR ``/fhir/AuditEvent`` (issue 6).
+
+The patient (or an auditor) reads who accessed their dossier, newest first,
+filtered by period, actor and transaction, a page at a time; break-the-glass
+accesses carry ``"break_the_glass": true`` and can be asked for alone.
+
+``/fhir/AuditEvent`` serves the same traces as FHIR R4 AuditEvent resources
+the way IHE ITI-81 "Retrieve ATNA Audit Event" (RESTful ATNA, ITI TF-2
+§3.81.4.1.2) searches them: a ``searchset`` Bundle, the patient required,
+``date`` with the ``ge``/``gt``/``le``/``lt`` prefixes (FHIR R4 §3.1.1.5.6
+"date" search), ``subtype`` as a token, ``_count`` and ``_offset`` for
+paging; and ``/fhir/AuditEvent/{id}`` reads one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+import flask
+
+from gateway.audit import AccessTrace, patient_key, to_fhir_audit_event
+from gateway.audit.chain import roles_json
+from gateway.audit.fhir import IHE_EVENT_TYPE, LOCAL_EVENT_TYPE
+from gateway.store.database import Database
+from gateway.store.trace_store import TraceStore
+from gateway.validation.ins import is_ins_oid
+
+from .dossiers import iso, patient_key_of
+from .problems import ApiProblem, FhirProblem, fhir_response, operation_outcome
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+_MICROSECOND = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
+
+
+def trace_json(trace: AccessTrace) -> dict[str, Any]:
+    return {
+        "sequence": trace.sequence,
+        "recorded_at": iso(trace.recorded_at),
+        "transaction": trace.transaction,
+        "actor": {"id": trace.actor_id, "name": trace.actor_name, "kind": trace.actor_kind,
+                  "roles": roles_json(trace)},
+        "structure_id": trace.structure_id,
+        "software": {"name": trace.software_name, "version": trace.software_version,
+                     "approval": trace.software_approval},
+        "access_mode": trace.access_mode,
+        "break_the_glass": trace.break_the_glass,
+        "object_ids": list(trace.object_ids),
+        "outcome": trace.outcome.value,
+        "error_code": trace.error_code,
+        "hash": trace.hash,
+    }
+
+
+def parse_time(value: str, name: str) -> tuple[datetime, bool]:
+    """A date (``2025-03-12``) or date-time (``2025-03-12T13:30:00Z``, naive = UTC); whether it was a date."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=timezone.utc), True
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{name}' {value!r} is not a date (2025-03-12) nor a date-time "
+                         "(2025-03-12T13:30:00Z)") from None
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment, False
+
+
+def _integer(raw: str | None, name: str, default: int, low: int, high: int | None = None) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise ValueError(f"'{name}' must be an integer {bounds}, not {raw!r}")
+    return value
+
+
+def add_trace_routes(bp: flask.Blueprint, database: Database, default_oid: str, source_name: str) -> None:
+    """``GET /api/dossiers/{ins}/traces`` and the FHIR AuditEvent search and read, on ``bp``."""
+
+    @bp.get("/api/dossiers/<ins>/traces")
+    def list_traces(ins: str):
+        args = flask.request.args
+        key = patient_key_of(ins, args.get("oid"), default_oid)
+        try:
+            since = parse_time(args["since"], "since")[0] if "since" in args else None
+            until, until_is_date = parse_time(args["until"], "until") if "until" in args else (None, False)
+            page = _integer(args.get("page"), "page", 1, 1)
+            size = _integer(args.get("size"), "size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        except ValueError as exc:
+            raise ApiProblem(400, "invalid-parameter", str(exc)) from None
+        if until is not None and until_is_date:
+            # A date as the end means "up to the end of that day".
+            until += _DAY
+        break_the_glass = args.get("break_the_glass")
+        if break_the_glass not in (None, "true", "false"):
+            raise ApiProblem(400, "invalid-parameter",
+                             f"'break_the_glass' must be true or false, not {break_the_glass!r}")
+        filters = {
+            "since": since,
+            "until": until,
+            "actor_id": args.get("actor") or None,
+            "transaction": args.get("transaction") or None,
+            "break_the_glass": None if break_the_glass is None else break_the_glass == "true",
+        }
+        with database.session(read_only=True) as session:
+            store = TraceStore(session)
+            total = store.count(key, **filters)
+            traces = store.query(key, **filters, limit=size, offset=(page - 1) * size)
+        return flask.jsonify({
+            "patient_id": key,
+            "page": page,
+            "size": size,
+            "total": total,
+            "items": [trace_json(t) for t in traces],
+        })
+
+    @bp.get("/fhir/AuditEvent")
+    def search_audit_events():
+        try:
+            return _search(database, source_name)
+        except FhirProblem as problem:
+            return operation_outcome(problem.status, problem.code, problem.diagnostics)
+
+    @bp.get("/fhir/AuditEvent/<id>")
+    def read_audit_event(id: str):  # noqa: A002 (the FHIR name, as the OpenAPI document spells it)
+        trace = None
+        if id.isdigit() and len(id) <= 18:
+            with database.session(read_only=True) as session:
+                trace = TraceStore(session).get(int(id))
+        if trace is None:
+            return operation_outcome(404, "not-found", f"no AuditEvent with id {id!r}")
+        return fhir_response(to_fhir_audit_event(trace, source_name=source_name))
+
+
+_SEARCH_PARAMETERS = {"patient", "patient.identifier", "date", "subtype", "_count", "_offset", "_format"}
+
+
+def _search(database: Database, source_name: str) -> flask.Response:
+    args = flask.request.args
+    unknown = sorted(set(args) - _SEARCH_PARAMETERS)
+    if unknown:
+        raise FhirProblem(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}; "
+                                                f"supported: {', '.join(sorted(_SEARCH_PARAMETERS))}")
+    patients = args.getlist("patient") + args.getlist("patient.identifier")
+    if len(patients) != 1:
+        raise FhirProblem(400, "required", "give exactly one patient: patient=urn:oid:<INS OID>|<matricule> "
+                                           "(or patient.identifier=…, or the CX matricule^^^&OID&ISO)")
+    key = _patient_key(patients[0])
+    since, until = _date_range(args.getlist("date"))
+    transaction = _subtype(args.getlist("subtype"))
+    try:
+        count = _integer(args.get("_count"), "_count", DEFAULT_PAGE_SIZE, 0, MAX_PAGE_SIZE)
+        offset = _integer(args.get("_offset"), "_offset", 0, 0)
+    except ValueError as exc:
+        raise FhirProblem(400, "invalid", str(exc)) from None
+    filters = {"since": since, "until": until, "transaction": transaction}
+    with database.session(read_only=True) as session:
+        store = TraceStore(session)
+        total = store.count(key, **filters)
+        traces = store.query(key, **filters, limit=count, offset=offset) if count else []
+    base = flask.request.host_url.rstrip("/") + flask.url_for(".search_audit_events")
+    params = [(k, v) for k, v in args.items(multi=True) if k not in ("_count", "_offset")]
+
+    def page_url(at: int) -> str:
+        return f"{base}?{urlencode([*params, ('_count', count), ('_offset', at)])}"
+
+    links = [{"relation": "self", "url": page_url(offset)}]
+    if count and offset + count < total:
+        links.append({"relation": "next", "url": page_url(offset + count)})
+    if count and offset > 0:
+        links.append({"relation": "previous", "url": page_url(max(0, offset - count))})
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+        "entry": [
+            {
+                "fullUrl": f"{base}/{t.sequence}",
+                "resource": to_fhir_audit_event(t, source_name=source_name),
+                "search": {"mode": "match"},
+            }
+            for t in traces
+        ],
+    }
+    return fhir_response(bundle)
+
+
+def _patient_key(value: str) -> str:
+    """The patient of ``patient=``: a token ``system|value`` (system ``urn:oid:<INS OID>``) or a CX."""
+    if "|" in value:
+        system, _, matricule = value.partition("|")
+        oid = system.removeprefix("urn:oid:")
+        if not is_ins_oid(oid) or not matricule:
+            raise FhirProblem(400, "invalid", f"patient {value!r}: expected urn:oid:<INS OID>|<matricule>, "
+                                              "the INS OID being 1.2.250.1.213.1.4.8, .9, .10 or .11")
+        value = f"{matricule}^^^&{oid}&ISO"
+    try:
+        return patient_key(value)
+    except ValueError:
+        raise FhirProblem(400, "invalid", f"patient {value!r}: expected urn:oid:<INS OID>|<matricule> "
+                                          "or the CX matricule^^^&OID&ISO") from None
+
+
+def _date_range(values: list[str]) -> tuple[datetime | None, datetime | None]:
+    """``date`` parameters as [since, until): ge/gt/le/lt/eq prefixes, dates covering their whole day."""
+    since: datetime | None = None
+    until: datetime | None = None
+    for raw in values:
+        prefix, value = (raw[:2], raw[2:]) if raw[:2] in ("ge", "gt", "le", "lt", "eq") else ("eq", raw)
+        try:
+            moment, is_date = parse_time(value, "date")
+        except ValueError as exc:
+            raise FhirProblem(400, "invalid", str(exc)) from None
+        # The instant just after the value's precision (a day, or a microsecond).
+        after = moment + (_DAY if is_date else _MICROSECOND)
+        low = {"ge": moment, "gt": after, "eq": moment}.get(prefix)
+        high = {"le": after, "lt": moment, "eq": after}.get(prefix)
+        if low is not None:
+            since = low if since is None else max(since, low)
+        if high is not None:
+            until = high if until is None else min(until, high)
+    return since, until
+
+
+def _subtype(values: list[str]) -> str | None:
+    """``subtype=urn:ihe:event-type-code|ITI-18`` (or ``ITI-18``): the transaction filter."""
+    if not values:
+        return None
+    if len(values) > 1 or "," in values[0]:
+        raise FhirProblem(400, "not-supported", "one subtype value at most")
+    system, _, code = values[0].rpartition("|")
+    if system not in ("", IHE_EVENT_TYPE, LOCAL_EVENT_TYPE) or not code:
+        raise FhirProblem(400, "invalid", f"subtype {values[0]!r}: expected {IHE_EVENT_TYPE}|ITI-nn")
+    return code
