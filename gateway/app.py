@@ -9,7 +9,9 @@ import flask
 
 from .api import api_blueprint
 from .blobs import BlobStore, FileSystemBlobStore
-from .config import BlobStoreKind, Profile, Settings
+from .access.pki import TrustStore, TrustStoreError, load_trust_store
+from .config import Auth, BlobStoreKind, ConfigError, Profile, Settings
+from .endpoints.authentication import no_authentication, vihf_authenticator
 from .endpoints.registry_port import registry_operations
 from .endpoints.repository_port import repository_operations
 from .registry import DocumentRegistry
@@ -17,7 +19,7 @@ from .repository import DocumentRepository
 from .repository.provide_and_register import DocumentCheck
 from .validation.profile import IHE, MetadataProfile
 from .registry.stored_queries import StoredQueryService
-from .soap.endpoint import soap_blueprint
+from .soap.endpoint import Authenticator, soap_blueprint
 from .store.database import Database
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,39 @@ def _profile(settings: Settings, database: Database) -> tuple[MetadataProfile, D
     return ci_sis.metadata_profile(), ci_sis.document_check(database, schema_path=settings.cda_schema or None)
 
 
+def open_trust_store(settings: Settings) -> TrustStore | None:
+    """The CA certificates VIHF signers must chain to; None (logged as an error) when there are none.
+
+    A missing or empty folder lets the gateway start, refusing every
+    request; a folder holding something else than CA certificates is a
+    configuration error.
+    """
+    folder = settings.effective_trust_dir
+    if not folder.is_dir() or not any(folder.glob("*.pem")):
+        log.error(
+            "the VIHF trust store %s holds no CA certificate (*.pem): every XDS.b request will be refused. "
+            "Point XDSGW_TRUST_DIR at the CA certificates of the structures to trust, or, for a trial, "
+            "make a demo PKI with `xds-gateway pki demo var/pki` and set XDSGW_TRUST_DIR=var/pki/trust",
+            folder,
+        )
+        return None
+    try:
+        trust = load_trust_store(folder)
+    except TrustStoreError as problem:
+        raise ConfigError(f"XDSGW_TRUST_DIR: {problem}") from None
+    log.info("VIHF trust store %s: %d CA certificate(s)", folder, len(trust.certificates))
+    return trust
+
+
+def authenticator(settings: Settings, database: Database) -> Authenticator:
+    """The SOAP ports' ``authenticate`` hook for ``XDSGW_AUTH``."""
+    if settings.auth is Auth.NONE:
+        log.warning("authentication is off (XDSGW_AUTH=none): for local trials only; "
+                    "every XDS.b request is served without a VIHF")
+        return no_authentication
+    return vihf_authenticator(open_trust_store(settings), database)
+
+
 def create_app(
     settings: Settings, *, db: Database | None = None, blobs: BlobStore | None = None
 ) -> flask.Flask:
@@ -67,6 +102,7 @@ def create_app(
         registry, blobs or open_blob_store(settings), repository_unique_id=settings.repository_unique_id,
         document_check=document_check,
     )
+    authenticate = authenticator(settings, database)
     app.register_blueprint(
         soap_blueprint(
             "registry",
@@ -74,6 +110,7 @@ def create_app(
             registry_operations(registry, queries),
             WSDL_DIR / "XDS.b_DocumentRegistry.wsdl",
             max_bytes_getter=lambda: settings.max_request_bytes,
+            authenticate=authenticate,
         )
     )
     app.register_blueprint(
@@ -84,6 +121,7 @@ def create_app(
             WSDL_DIR / "XDS.b_DocumentRepository.wsdl",
             max_bytes_getter=lambda: settings.max_repository_request_bytes,
             large_documents=True,
+            authenticate=authenticate,
         )
     )
 

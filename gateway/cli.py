@@ -326,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         return args.func(settings, args)
+    except ConfigError as exc:
+        print(f"xds-gateway: configuration error: {exc}", file=sys.stderr)
+        return 2
     except OperationalError as exc:
         first_line = str(exc.orig or exc).strip().splitlines()[0]
         print(f"xds-gateway: cannot use the database {_redacted(settings.effective_database_url)}: {first_line}",

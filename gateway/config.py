@@ -35,6 +35,13 @@ class BlobStoreKind(str, Enum):
     S3 = "s3"
 
 
+class Auth(str, Enum):
+    #: Every XDS.b request must carry a VIHF (signed SAML 2.0 assertion) the trust store vouches for.
+    VIHF = "vihf"
+    #: No authentication: every request is served as a local stand-in actor. Local trials only.
+    NONE = "none"
+
+
 class ConfigError(ValueError):
     """A setting has a value the gateway cannot use; the message names it."""
 
@@ -75,6 +82,12 @@ class Settings:
     max_results: int = 10_000
     #: Longest a stored query may run on PostgreSQL before it is stopped (XDSRegistryError).
     query_timeout_ms: int = 30_000
+    #: ``vihf``: every XDS.b request must carry a VIHF signed by a certificate the trust store
+    #: vouches for; ``none``: no authentication (local trials only).
+    auth: Auth = Auth.VIHF
+    #: Folder of the CA certificates (``*.pem``) that VIHF signers must chain to; empty means
+    #: ``<data_dir>/trust``. Read at start.
+    trust_dir: str = ""
     #: Server worker threads for `serve`.
     threads: int = 8
     log_level: str = "INFO"
@@ -95,6 +108,10 @@ class Settings:
         so this bounds disk use, not memory.
         """
         return 2 * max(self.max_request_bytes, self.max_repository_request_bytes) + 1024 * 1024
+
+    @property
+    def effective_trust_dir(self) -> Path:
+        return Path(self.trust_dir) if self.trust_dir else self.data_dir / "trust"
 
     @property
     def documents_dir(self) -> Path:
@@ -176,6 +193,8 @@ def _check(settings: Settings) -> None:
             raise bad(name, getattr(settings, name), f"must be at least {MIN_REQUEST_BYTES}")
     if settings.cda_schema and not Path(settings.cda_schema).is_file():
         raise bad("cda_schema", settings.cda_schema, "is not a file (the path of CDA_extended.xsd)")
+    if settings.trust_dir and Path(settings.trust_dir).exists() and not Path(settings.trust_dir).is_dir():
+        raise bad("trust_dir", settings.trust_dir, "is not a folder (of CA certificates, *.pem)")
     if settings.blob_store is BlobStoreKind.S3 and not settings.s3_bucket:
         raise bad("s3_bucket", settings.s3_bucket, "must name a bucket when XDSGW_BLOB_STORE=s3")
     if settings.blob_store is BlobStoreKind.S3 and not settings.s3_prefix.strip("/"):

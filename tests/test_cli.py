@@ -16,6 +16,7 @@ from lxml import etree
 
 from .integration.xds import ITI42, SOAP_XML, corpus_request
 from .support.soap_client import envelope, post_raw
+from .support.vihf import DemoIdentity
 
 SCRIPT = Path(sys.executable).with_name("xds-gateway")
 
@@ -28,6 +29,8 @@ def run(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Comp
 def clean_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDSGW_")}
     env["XDSGW_DATA_DIR"] = str(tmp_path / "var")
+    # What the test clients sign their VIHFs with.
+    env["XDSGW_TRUST_DIR"] = str(DemoIdentity.shared().trust_dir)
     return env
 
 
@@ -132,3 +135,53 @@ def test_valuesets_list_shows_the_shipped_ci_sis_sets(clean_env):
 
     assert result.returncode == 0, result.stderr
     assert "JDV_J06_XdsClassCode_CISIS" in result.stdout and "1.2.250.1.213.1.1.5.462" in result.stdout
+
+
+def serve_log(env: dict[str, str]) -> str:
+    """What `serve` logs at start (it is stopped once it listens, or when it exits)."""
+    port = free_port()
+    env["XDSGW_PORT"] = str(port)
+    process = subprocess.Popen([str(SCRIPT), "serve"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        output, _ = process.communicate(timeout=10)
+    return output
+
+
+def test_serve_says_when_authentication_is_off(clean_env):
+    clean_env["XDSGW_AUTH"] = "none"
+
+    assert "WARNING gateway.app: authentication is off (XDSGW_AUTH=none): for local trials only" in serve_log(clean_env)
+
+
+def test_serve_without_trusted_ca_starts_but_says_every_request_will_be_refused(clean_env, tmp_path):
+    del clean_env["XDSGW_TRUST_DIR"]
+
+    output = serve_log(clean_env)
+
+    assert (f"ERROR gateway.app: the VIHF trust store {tmp_path / 'var' / 'trust'} holds no CA certificate (*.pem): "
+            "every XDS.b request will be refused") in output
+    assert "xds-gateway pki demo var/pki" in output
+
+
+def test_serve_refuses_a_trust_store_holding_something_else_than_ca_certificates(clean_env, tmp_path):
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    (trust / "leaf.pem").write_bytes(DemoIdentity.shared().cert_pem)
+    clean_env["XDSGW_TRUST_DIR"] = str(trust)
+
+    result = run("serve", env=clean_env)
+
+    assert result.returncode == 2
+    assert "xds-gateway: configuration error: XDSGW_TRUST_DIR: " in result.stderr
+    assert "is not a CA certificate" in result.stderr

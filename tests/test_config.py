@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigError, Profile, Settings, load_settings
+from gateway.config import Auth, ConfigError, Profile, Settings, load_settings
 from gateway.validation import PatientPolicy
 
 
@@ -71,3 +71,17 @@ def test_the_repository_settings(tmp_path):
     assert settings.documents_dir == tmp_path
     # The HTTP server's own cap follows the larger of the two SOAP limits.
     assert settings.server_body_limit == 2 * settings.max_request_bytes + 1024 * 1024
+
+
+def test_authentication_settings(tmp_path):
+    defaults = load_settings({"XDSGW_DATA_DIR": str(tmp_path)})
+    assert (defaults.auth, defaults.effective_trust_dir) == (Auth.VIHF, tmp_path / "trust")
+
+    settings = load_settings({"XDSGW_AUTH": "NONE", "XDSGW_TRUST_DIR": str(tmp_path / "pki")})
+    assert (settings.auth, settings.effective_trust_dir) == (Auth.NONE, tmp_path / "pki")
+
+    with pytest.raises(ConfigError, match="XDSGW_AUTH='saml' is not a valid value \\(one of: vihf, none\\)"):
+        load_settings({"XDSGW_AUTH": "saml"})
+    (tmp_path / "file.pem").write_text("")
+    with pytest.raises(ConfigError, match="XDSGW_TRUST_DIR=.* is not a folder"):
+        load_settings({"XDSGW_TRUST_DIR": str(tmp_path / "file.pem")})

@@ -2,7 +2,9 @@
 
 ``POST`` runs the SOAP 1.2 HTTP binding's request-response pattern
 (SOAP 1.2 Part 2 §7): the body is size-checked, parsed and checked by
-:func:`parse_soap_request`, dispatched on ``wsa:Action`` to the
+:func:`parse_soap_request`, authenticated (the optional ``authenticate``
+hook, which gives the caller's :class:`Actor` or refuses with a fault),
+dispatched on ``wsa:Action`` to the
 :class:`Operation` registered for it, and the handler's payload is wrapped
 in a response envelope.  ITI TF-2 §V.3.2 asks a receiver to answer in
 kind, so an MTOM request (or a handler that returns attachments) gets an
@@ -32,12 +34,13 @@ from typing import Callable
 import flask
 from lxml import etree
 
+from ..access.model import Actor
 from ..safexml import XmlRejected, parse_xml
 from .envelope import SoapFault, SoapRequest, build_soap_fault, build_soap_response, parse_soap_request
 from .mtom import Attachment, build_multipart_related
 from .namespaces import WSA, WSDL_SOAP11, WSDL_SOAP12
 
-__all__ = ["Handler", "Operation", "soap_blueprint"]
+__all__ = ["Authenticator", "Handler", "Operation", "soap_blueprint"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,11 @@ log = logging.getLogger(__name__)
 # sent: an error then can only cut the connection, so a handler should make
 # sure its documents exist before returning them.
 Handler = Callable[[SoapRequest], tuple[etree._Element, list[Attachment] | None]]
+
+# Called once the request is parsed and checked, before dispatch: returns the
+# caller (set as ``SoapRequest.actor`` for the handler) or raises the
+# SoapFault to answer with.
+Authenticator = Callable[[SoapRequest], Actor]
 
 _SOAP_CONTENT_TYPE = "application/soap+xml; charset=UTF-8"
 _READ_CHUNK = 64 * 1024
@@ -162,13 +170,16 @@ def soap_blueprint(
     *,
     max_bytes_getter: Callable[[], int],
     large_documents: bool = False,
+    authenticate: Authenticator | None = None,
 ) -> flask.Blueprint:
     """Create a blueprint serving ``operations`` at ``path``.
 
     ``max_bytes_getter`` is called per request so that the limit follows
     the live configuration.  ``large_documents`` accepts text nodes over
     10 MB in the envelope, for documents sent as inline base64 (ITI-41
-    without MTOM); the size limit still applies.
+    without MTOM); the size limit still applies.  ``authenticate``, when
+    given, is called on every parsed request before dispatch (see
+    :data:`Authenticator`): a request it refuses reaches no handler.
     """
     by_action: dict[str, Operation] = {}
     for operation in operations:
@@ -220,6 +231,8 @@ def soap_blueprint(
             # is in the tree now and need not stay while the handler runs.
             del data
             exchange.action, exchange.message_id = soap_request.action, soap_request.message_id
+            if authenticate is not None:
+                soap_request.actor = authenticate(soap_request)
             return dispatch(soap_request)
         except SoapFault as fault:
             # The parser sets relates_to once it has seen the MessageID; for

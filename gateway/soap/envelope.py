@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
+if TYPE_CHECKING:
+    from ..access.model import Actor
 from ..safexml import XmlRejected, parse_xml, xml_safe_text
 from .mtom import (
     SOAP12_MEDIA_TYPE,
@@ -102,6 +105,8 @@ class SoapRequest:
     attachments: dict[str, MimePart]
     envelope: etree._Element
     mtom: bool = False  # the request was an MTOM/XOP package
+    #: The authenticated caller, set by the endpoint before dispatch (None without authentication).
+    actor: Actor | None = None
 
     def binary_content(self, element: etree._Element, *, release: bool = False) -> bytes | memoryview:
         """The octets of a base64Binary element such as ``xdsb:Document``.

@@ -31,6 +31,7 @@ from gateway.store.repository_store import RepositoryStore
 from ..factories import DOC1_ID, DOC2_ID
 from ..support.databases import POSTGRES_ENV, fresh_postgres_schema
 from ..support.seaweed import CREDENTIALS
+from ..support.vihf import DemoIdentity
 from ..test_cli import free_port
 from .repository_client import provide_and_register, retrieve
 from .test_repository import CDA, provided
@@ -64,6 +65,8 @@ def environment(request, tmp_path, database_url) -> dict[str, str]:
         XDSGW_LOG_LEVEL="WARNING",
         # Generic IHE metadata (tests/factories.py): the IHE profile.
         XDSGW_PROFILE="ihe",
+        # What the test clients sign their VIHFs with.
+        XDSGW_TRUST_DIR=str(DemoIdentity.shared().trust_dir),
         PYTHONPATH=str(PROJECT),
     )
     if request.param == "s3":

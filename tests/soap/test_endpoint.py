@@ -581,3 +581,41 @@ def test_get_without_wsdl(client):
 
 def test_other_methods_not_allowed(client):
     assert client.put(PATH, data=b"x").status_code == 405
+
+
+def test_the_authenticate_hook_runs_before_dispatch_and_gives_the_handler_its_actor():
+    from gateway.access.model import Actor
+    from gateway.soap.envelope import SoapFault
+
+    seen = []
+
+    def whoami(request):
+        response = etree.Element("{urn:test}EchoResponse")
+        response.text = request.actor.id
+        return response, None
+
+    def authenticate(request):
+        if request.body.text == "intruder":
+            raise SoapFault("Sender", "who are you?", ("urn:test", "NoIdea"))
+        return Actor(id=f"caller-{request.body.text}")
+
+    def handler(request):
+        seen.append(request.body.text)
+        return whoami(request)
+
+    app = flask.Flask(__name__)
+    app.register_blueprint(soap_blueprint(
+        "auth_soap", PATH, [Operation(ECHO_ACTION, ECHO_RESPONSE_ACTION, handler)], REGISTRY_WSDL,
+        max_bytes_getter=lambda: 1 << 20, authenticate=authenticate,
+    ))
+    client = app.test_client()
+
+    accepted = client.post(PATH, data=envelope(), content_type=SOAP_CT)
+    refused = client.post(PATH, data=envelope(body='<t:Echo xmlns:t="urn:test">intruder</t:Echo>'),
+                          content_type=SOAP_CT)
+
+    assert etree.fromstring(accepted.data).find("env:Body/{urn:test}EchoResponse", NS).text == "caller-hello"
+    assert refused.status_code == 400
+    assert _fault(refused) == ((SOAP12, "Sender"), ("urn:test", "NoIdea"), "who are you?")
+    assert etree.fromstring(refused.data).find("env:Header/wsa:RelatesTo", NS).text == MESSAGE_ID
+    assert seen == ["hello"]

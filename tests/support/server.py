@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gateway.blobs import BlobStore
-from gateway.config import Settings
+from gateway.config import Auth, Settings
 from gateway.serving import BackgroundServer
 from gateway.store.database import Database
 from gateway.store.registry_store import RegistryStore
 from gateway.store.repository_store import RepositoryStore
 from gateway.store.schema import Base
+
+from .vihf import DemoIdentity
 
 
 def empty(db: Database) -> None:
@@ -50,6 +52,13 @@ class RunningGateway:
         return sum(self.count(k) for k in ("document_entries", "submission_sets", "folders", "associations"))
 
 
+def with_demo_trust(settings: Settings) -> Settings:
+    """``settings`` trusting the session's demo identity (what the test clients sign with), unless told otherwise."""
+    if settings.auth is Auth.VIHF and not settings.trust_dir:
+        return replace(settings, trust_dir=str(DemoIdentity.shared().trust_dir))
+    return settings
+
+
 def start_server(settings: Settings, db: Database, blobs: BlobStore | None = None) -> BackgroundServer:
-    """The same server `xds-gateway serve` runs, on a free port, in a thread."""
-    return BackgroundServer(settings, db, blobs=blobs)
+    """The same server `xds-gateway serve` runs, on a free port, in a thread, trusting the demo identity."""
+    return BackgroundServer(with_demo_trust(settings), db, blobs=blobs)

@@ -10,14 +10,32 @@ from lxml import etree
 
 from gateway.ebxml import RS
 from gateway.soap.client import request_envelope
-from gateway.soap.namespaces import SOAP12, WSA
+from gateway.soap.namespaces import SOAP12, WSA, WSSE
 
+from .vihf import DemoIdentity
+
+#: ``security=`` default: a fresh VIHF of the session's demo professional.
+DEMO = "demo"
+
+
+def demo_security(assertion: bytes | None = None) -> bytes:
+    """A ``wsse:Security`` header block (bytes) holding ``assertion``, by default a fresh signed demo VIHF."""
+    assertion = assertion if assertion is not None else DemoIdentity.shared().assertion()
+    return b'<wsse:Security xmlns:wsse="%s">%s</wsse:Security>' % (WSSE.encode(), assertion)
 
 
 def envelope(action: str, body: etree._Element | None, *, message_id: str | None = None,
-             to: str = "http://localhost/xds/registry") -> tuple[bytes, str]:
-    """A SOAP 1.2 envelope with the WS-Addressing headers ITI TF-2 §V.3.2 asks for."""
-    return request_envelope(action, body, to=to, message_id=message_id)
+             to: str = "http://localhost/xds/registry",
+             security: etree._Element | bytes | str | None = DEMO) -> tuple[bytes, str]:
+    """A SOAP 1.2 envelope with the WS-Addressing headers ITI TF-2 §V.3.2 asks for.
+
+    ``security`` is the wsse:Security header block: by default one holding a
+    valid VIHF of the demo identity (what the test gateways trust); None for
+    none, or any element or bytes to send instead.
+    """
+    if isinstance(security, str):
+        security = demo_security()
+    return request_envelope(action, body, to=to, message_id=message_id, security=security)
 
 
 def mtom_wrap(soap: bytes, action: str) -> tuple[str, bytes]:
@@ -88,8 +106,8 @@ def _root_part(content_type: str, body: bytes) -> bytes:
 
 
 def post(url: str, action: str, body: etree._Element | None, *, mtom: bool = False,
-         message_id: str | None = None) -> SoapResponse:
-    soap, _ = envelope(action, body, message_id=message_id, to=url)
+         message_id: str | None = None, security: etree._Element | bytes | str | None = DEMO) -> SoapResponse:
+    soap, _ = envelope(action, body, message_id=message_id, to=url, security=security)
     if mtom:
         content_type, data = mtom_wrap(soap, action)
     else:
