@@ -69,6 +69,456 @@ def machine_info() -> dict:
 
 
 # =====================================================================================================================
+# Metadata: generic IHE (XDSGW_PROFILE=ihe) or CI-SIS (ci-sis, the gateway's default)
+#
+# Under `ihe` the benchmarks keep the metadata they were first measured with (ihe_submission). Under `ci-sis`
+# every submission must pass the French rules (gateway/validation/ci_sis.py): INS patient ids with a correct NIR
+# key, IDNPS authors, IDNST institutions, ANS value-set codes, classCode consistent with typeCode (ASS_X04),
+# fr-FR; and on ITI-41 each CDA (text/xml) must agree with its DocumentEntry (gateway/cda/metadata.py), which
+# ci_sis_cda writes from the same values. The values are those of tests/ci_sis_factories.py and the ITI-41 corpus
+# (tests/corpus/iti41/), not imported: the benchmarks do not depend on the tests.
+# =====================================================================================================================
+
+CI_SIS = "ci-sis"
+IHE = "ihe"
+PROFILES = (CI_SIS, IHE)
+DEFAULT_PROFILE = CI_SIS  # the gateway's default (gateway.config.Settings.profile)
+
+
+#: The benchmarks send no VIHF (the signed SAML assertion the gateway requires by default since 8613bcc,
+#: XDSGW_AUTH=vihf): they run it with authentication off. What verifying a VIHF costs is not measured here.
+NO_AUTH_ENV = {"XDSGW_AUTH": "none"}
+
+
+def no_auth_settings() -> dict:
+    """``Settings`` keyword arguments that turn authentication off (none for a gateway without the setting)."""
+    from gateway import config
+
+    return {"auth": config.Auth.NONE} if hasattr(config, "Auth") else {}
+
+
+def add_profile_argument(parser) -> None:
+    parser.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
+                        help="the gateway's XDSGW_PROFILE, and the metadata sent: CI-SIS-conformant under ci-sis "
+                             "(default, the gateway's default), generic IHE under ihe")
+
+
+# -- IHE --------------------------------------------------------------------------------------------------------------
+
+#: The generic benchmarks' patient domain (patients BENCH-0000^^^&<it>&ISO…).
+AFFINITY_DOMAIN = "1.3.6.1.4.1.21367.13.20.1000"
+
+
+def _ihe_author():
+    from gateway.metadata import HD, XCN, XON, Author
+
+    return Author(
+        person=XCN(id="801234567897", family_name="DUPONT", given_name="Jean",
+                   assigning_authority=HD("", "1.2.250.1.71.4.2.1", "ISO")),
+        institutions=[XON(organization_name="Hopital Saint Louis", organization_identifier="1.2.250.1.71.4.2.2.7")],
+        roles=["Attending"],
+        specialties=["Cardiology"],
+    )
+
+
+def ihe_submission(run: int, n: int, documents: int, *, oid_root: str, patient):
+    """One SubmissionSet and ``documents`` DocumentEntries of ``patient`` (a CX), all uniqueIds fresh
+    (``<oid_root>.<run>.1.<n>``, ``….2.<n>.<d>``): generic IHE metadata, refused by the CI-SIS rules."""
+    from gateway.metadata import (
+        CX, DTM, XCN, Association, AssociationType, Code, DocumentEntry, Submission, SubmissionSet,
+        SubmissionSetStatus,
+    )
+
+    ss_id = "SubmissionSet01"
+    docs, assocs = [], []
+    for d in range(documents):
+        doc_id = f"Document{d + 1:02d}"
+        docs.append(DocumentEntry(
+            entry_uuid=doc_id,
+            unique_id=f"{oid_root}.{run}.2.{n}.{d + 1}",
+            patient_id=patient,
+            source_patient_id=CX.of(f"LOCAL-{n}", "1.2.250.1.213.1.4.10"),
+            source_patient_info=["PID-5|DUPONT^Marie", "PID-7|19700101"],
+            authors=[_ihe_author()],
+            class_code=Code("REPORTS", "1.3.6.1.4.1.19376.1.2.6.1", "Reports"),
+            type_code=Code("11488-4", "2.16.840.1.113883.6.1", "Consult note"),
+            format_code=Code("urn:ihe:pcc:xphr:2007", "1.3.6.1.4.1.19376.1.2.3", "XPHR"),
+            healthcare_facility_type_code=Code("SA01", "1.2.250.1.71.4.2.4", "Etablissement public"),
+            practice_setting_code=Code("ETABLISSEMENT", "1.2.250.1.213.1.1.4.9", "Etablissement"),
+            confidentiality_codes=[Code("N", "2.16.840.1.113883.5.25", "Normal")],
+            event_codes=[Code("ANES", "1.2.250.1.213.1.1.4.2.1", "Anesthesie")],
+            creation_time=DTM("20240215093000"),
+            service_start_time=DTM("202402140800"),
+            service_stop_time=DTM("20240214"),
+            language_code="fr-FR",
+            mime_type="text/xml",
+            hash=f"{n:020x}{d:020x}",
+            size="1024",
+            repository_unique_id="1.2.250.1.999.2",
+            legal_authenticator=XCN(family_name="MARTIN", given_name="Paul"),
+        ))
+        assocs.append(Association(
+            entry_uuid=f"HasMember-SS-Doc{d + 1:02d}", type=AssociationType.HAS_MEMBER.value,
+            source=ss_id, target=doc_id, submission_set_status=SubmissionSetStatus.ORIGINAL,
+        ))
+    ss = SubmissionSet(
+        entry_uuid=ss_id,
+        unique_id=f"{oid_root}.{run}.1.{n}",
+        source_id="1.2.250.1.999.4",
+        patient_id=patient,
+        submission_time=DTM("20240215100000"),
+        content_type_code=Code("04", "1.2.250.1.213.2.2", "Hospitalisation"),
+        authors=[_ihe_author()],
+    )
+    return Submission(submission_sets=[ss], documents=docs, associations=assocs)
+
+
+# -- CI-SIS: patients -------------------------------------------------------------------------------------------------
+
+#: INS-NIR of test patients (gateway/validation/ins.py INS_NIR_TEST).
+INS_TEST_OID = "1.2.250.1.213.1.4.10"
+#: The producer's local patient ids (IPP, typed PI), as in the ANS example CDAs.
+IPP_AUTHORITY = "1.2.3.4.567.8.9.10"
+_FAMILY_NAMES = ("MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS", "MOREAU",
+                 "LAURENT", "SIMON", "MICHEL", "LEFEBVRE", "LEROY", "ROUX", "DAVID", "BERTRAND", "MOREL",
+                 "FOURNIER", "GIRARD", "BONNET", "DUPONT", "LAMBERT", "FONTAINE", "ROUSSEAU")
+_GIVEN_F = ("Louise", "Marie", "Camille", "Léa", "Chloé", "Emma", "Inès", "Jeanne", "Alice", "Lucie", "Ruth")
+_GIVEN_M = ("Louis", "Gabriel", "Jules", "Adam", "Hugo", "Arthur", "Paul", "Lucas", "Nathan", "Léo", "Émile")
+
+
+def nir_key(body: str) -> str:
+    """The 2-digit key of a 13-digit NIR body: 97 - (body mod 97) (INSEE; no Corsican 2A/2B here)."""
+    if len(body) != 13 or not body.isdigit():
+        raise ValueError(f"not a 13-digit NIR body: {body!r}")
+    return f"{97 - int(body) % 97:02d}"
+
+
+@dataclass(frozen=True)
+class FrenchPatient:
+    """A test patient: INS-NIR (test OID, typed NH), IPP (typed PI) and identity traits."""
+
+    index: int
+    nir: str  # 15 characters: 13-digit body and its key
+    ipp: str
+    family: str
+    given: str
+    gender: str  # F | M (HL7 AdministrativeGender)
+    birth_date: str  # YYYYMMDD
+
+    @property
+    def patient_id(self):
+        from gateway.metadata import CX
+
+        return CX.parse(f"{self.nir}^^^&{INS_TEST_OID}&ISO^NH")
+
+    @property
+    def source_patient_id(self):
+        from gateway.metadata import CX
+
+        return CX.parse(f"{self.ipp}^^^&{IPP_AUTHORITY}&ISO^PI")
+
+    @property
+    def source_patient_info(self) -> list[str]:
+        return [f"PID-5|{self.family}^{self.given}^^^^^L", f"PID-7|{self.birth_date}", f"PID-8|{self.gender}"]
+
+
+def french_patient(p: int) -> FrenchPatient:
+    """Patient number ``p`` (distinct NIRs for p < 999 000): a NIR body sex, year and month of birth,
+    department 75, commune and order number from ``p``, and its computed key."""
+    female = p % 2 == 0
+    year, month, day = 1940 + (p * 7) % 60, 1 + (p * 5) % 12, 1 + (p * 11) % 28
+    body = f"{2 if female else 1}{year % 100:02d}{month:02d}75{1 + (p // 1000) % 999:03d}{p % 1000:03d}"
+    given = (_GIVEN_F if female else _GIVEN_M)[(p // 2) % len(_GIVEN_F)]
+    return FrenchPatient(index=p, nir=body + nir_key(body), ipp=f"IPP-{p:07d}",
+                         family=_FAMILY_NAMES[p % len(_FAMILY_NAMES)], given=given,
+                         gender="F" if female else "M", birth_date=f"{year}{month:02d}{day:02d}")
+
+
+# -- CI-SIS: author, codes, kinds of documents -------------------------------------------------------------------------
+
+#: A general practitioner by RPPS (8 + RPPS under PS_IdNat, IDNPS), in their practice by Struct_IdNat (1 + FINESS).
+AUTHOR_ID = "801234567897"
+AUTHOR_FAMILY, AUTHOR_GIVEN = "MULLER", "Charles"
+PS_IDNAT = "1.2.250.1.71.4.2.1"
+STRUCT_IDNAT = "1.2.250.1.71.4.2.2"
+INSTITUTION_ID, INSTITUTION_NAME = "11750803447", "Cabinet Médical du Dr MULLER"
+#: authorRole as the CDA author/functionCode gives it (JDV_J47), in the coded form `metadata from-cda` writes.
+ROLE_CODE = ("PCP", "2.16.840.1.113883.5.88", "Médecin traitant")
+#: authorSpecialty (JDV_J01): the CDA assignedAuthor/code.
+SPECIALTY_CODE = ("G15_10/SM26", "1.2.250.1.213.1.1.4.5", "Médecin - Qualifié en Médecine Générale (SM)")
+
+LOINC = "2.16.840.1.113883.6.1"
+CLASS_SYSTEM = "1.2.250.1.213.1.1.4.1"  # TRE_A03-ClasseDocument
+FORMAT_IHE = "1.3.6.1.4.1.19376.1.2.3"  # TRE_A11-IheFormatCode
+FORMAT_CISIS = "1.2.250.1.213.1.1.4.2.282"  # TRE_A06-FormatCodeComplementaire
+HL7_CONFIDENTIALITY = "2.16.840.1.113883.5.25"
+VISIBILITY = "1.2.250.1.213.1.1.4.13"  # TRE_A07-StatutVisibiliteDocument
+CCAM = "1.2.250.1.213.2.5"
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """What kind of document a DocumentEntry describes; codes as (code, codingScheme, displayName)."""
+
+    type_code: tuple[str, str, str]
+    class_code: tuple[str, str, str]  # the one ASS_X04 gives for type_code
+    format_code: tuple[str, str, str]
+    title: str
+    confidentiality: tuple[tuple[str, str, str], ...]  # N, R or V first, then DMP visibility codes
+    event_code: tuple[str, str, str] | None = None
+    #: nonXMLBody/text/@mediaType of the level-1 CDA ci_sis_cda writes (ASS_A12 gives format_code for it).
+    body_media_type: str | None = None
+
+
+NORMAL = ("N", HL7_CONFIDENTIALITY, "Normal")
+CONSULTATION_REPORT = DocumentKind(
+    type_code=("11488-4", LOINC, "CR ou fiche de consultation ou de visite"),
+    class_code=("10", CLASS_SYSTEM, "Compte rendu"),
+    format_code=("urn:ihe:iti:xds-sd:text:2008", FORMAT_IHE, "Document à corps non structuré en texte brut"),
+    title="Compte rendu de consultation",
+    confidentiality=(NORMAL,),
+    event_code=("DEQP003", CCAM, "Électrocardiographie"),
+    body_media_type="text/plain",
+)
+#: The same report as a PDF inside a level-1 CDA (nonXMLBody, base64): how the CI-SIS carries a PDF.
+SCANNED_REPORT = DocumentKind(
+    type_code=CONSULTATION_REPORT.type_code,
+    class_code=CONSULTATION_REPORT.class_code,
+    format_code=("urn:ihe:iti:xds-sd:pdf:2008", FORMAT_IHE, "Document à corps non structuré en Pdf/A-1"),
+    title="Compte rendu de consultation (PDF)",
+    confidentiality=(NORMAL,),
+    event_code=CONSULTATION_REPORT.event_code,
+    body_media_type="application/pdf",
+)
+MEDICAL_SUMMARY = DocumentKind(
+    type_code=("60591-5", LOINC, "Synthèse médicale"),
+    class_code=("11", CLASS_SYSTEM, "Synthèse"),
+    format_code=("urn:asip:ci-sis:vsm:2012", FORMAT_CISIS, "Synthèse médicale"),
+    title="Synthèse médicale",
+    confidentiality=(NORMAL, ("INVISIBLE_PATIENT", VISIBILITY, "Non visible par le patient")),
+)
+#: SubmissionSet.contentTypeCode (TRE_R209, in JDV_J03).
+CONSULTATIONS = ("07", "1.2.250.1.213.2.2", "Consultations soins externes")
+#: healthcareFacilityTypeCode (TRE_R02, JDV_J02) and practiceSettingCode (TRE_A01, JDV_J04).
+CABINET = ("SA07", "1.2.250.1.71.4.2.4", "Cabinet individuel")
+AMBULATORY = ("AMBULATOIRE", "1.2.250.1.213.1.1.4.9", "Ambulatoire")
+
+
+@dataclass(frozen=True)
+class ClinicalTimes:
+    """A document's times as its CDA writes them (local, +0100) and as XDS DTMs (UTC)."""
+
+    effective: str  # ClinicalDocument/effectiveTime, YYYYMMDDhhmmss+0100
+    service_low: str  # serviceEvent/effectiveTime/low, YYYYMMDDhhmm+0100
+    service_high: str
+    creation_time: str  # the same instants in UTC
+    service_start_time: str
+    service_stop_time: str
+    shown_date: str  # DD/MM/YYYY, in titles
+
+
+def clinical_times(p: int) -> ClinicalTimes:
+    """A consultation on a winter day (Paris at +0100) that depends on the patient number: 14:00-14:30,
+    the report written at 14:30 local, 13:30 UTC."""
+    month, day = 1 + p % 2, 1 + p % 28
+    date = f"2025{month:02d}{day:02d}"
+    return ClinicalTimes(effective=f"{date}143000+0100", service_low=f"{date}1400+0100",
+                         service_high=f"{date}1430+0100", creation_time=f"{date}133000",
+                         service_start_time=f"{date}1300", service_stop_time=f"{date}1330",
+                         shown_date=f"{day:02d}/{month:02d}/2025")
+
+
+def document_title(kind: DocumentKind, patient: FrenchPatient) -> str:
+    return f"{kind.title} du {clinical_times(patient.index).shown_date}"
+
+
+def coded_string(value: tuple[str, str, str]) -> str:
+    """authorRole / authorSpecialty as ``code^displayName^codeSystem`` (the DMP form)."""
+    code, system, display = value
+    return f"{code}^{display}^{system}"
+
+
+def _code(value: tuple[str, str, str]):
+    from gateway.metadata import Code
+
+    return Code(*value)
+
+
+def ci_sis_author():
+    from gateway.metadata import XCN, XON, XTN, Author
+
+    return Author(
+        person=XCN.parse(f"{AUTHOR_ID}^{AUTHOR_FAMILY}^{AUTHOR_GIVEN}^^^^^^&{PS_IDNAT}&ISO^D^^^IDNPS"),
+        institutions=[XON.parse(f"{INSTITUTION_NAME}^^^^^&{STRUCT_IDNAT}&ISO^IDNST^^^{INSTITUTION_ID}")],
+        roles=[coded_string(ROLE_CODE)],
+        specialties=[coded_string(SPECIALTY_CODE)],
+        telecoms=[XTN(use_code="NET", equipment_type="Internet", email_address="charles.muller@medecin.mssante.fr")],
+    )
+
+
+def ci_sis_document_entry(entry_uuid: str, unique_id: str, patient: FrenchPatient, kind: DocumentKind, *,
+                          mime_type: str = "text/xml"):
+    """A DocumentEntry the CI-SIS rules accept, and that agrees with the CDA :func:`ci_sis_cda` writes
+    for the same patient, kind and uniqueId."""
+    from gateway.metadata import DTM, XCN, DocumentEntry, LocalizedString
+
+    times = clinical_times(patient.index)
+    return DocumentEntry(
+        entry_uuid=entry_uuid,
+        unique_id=unique_id,
+        patient_id=patient.patient_id,
+        source_patient_id=patient.source_patient_id,
+        source_patient_info=patient.source_patient_info,
+        authors=[ci_sis_author()],
+        class_code=_code(kind.class_code),
+        type_code=_code(kind.type_code),
+        format_code=_code(kind.format_code),
+        healthcare_facility_type_code=_code(CABINET),
+        practice_setting_code=_code(AMBULATORY),
+        confidentiality_codes=[_code(c) for c in kind.confidentiality],
+        event_codes=[_code(kind.event_code)] if kind.event_code else [],
+        creation_time=DTM(times.creation_time),
+        service_start_time=DTM(times.service_start_time),
+        service_stop_time=DTM(times.service_stop_time),
+        language_code="fr-FR",
+        mime_type=mime_type,
+        title=LocalizedString(document_title(kind, patient), "fr-FR"),
+        legal_authenticator=XCN.parse(f"{AUTHOR_ID}^{AUTHOR_FAMILY}^{AUTHOR_GIVEN}^^^^^^&{PS_IDNAT}&ISO^D^^^IDNPS"),
+        hash=None, size=None, repository_unique_id=None,
+    )
+
+
+def ci_sis_submission(run: int, n: int, documents: int, *, oid_root: str, patient: FrenchPatient,
+                      kinds: tuple[DocumentKind, ...] = (CONSULTATION_REPORT, MEDICAL_SUMMARY)):
+    """One SubmissionSet and ``documents`` DocumentEntries of ``patient`` that pass the CI-SIS rules; document
+    ``d`` is of kind ``kinds[d % len(kinds)]``; uniqueIds as :func:`ihe_submission`'s. For ITI-42 the
+    registry attributes (hash, size, repositoryUniqueId) are set as a repository would have."""
+    from gateway.metadata import DTM, Association, AssociationType, LocalizedString, Submission, SubmissionSet
+    from gateway.metadata import SubmissionSetStatus
+
+    ss_id = "SubmissionSet01"
+    docs, assocs = [], []
+    for d in range(documents):
+        doc_id = f"Document{d + 1:02d}"
+        entry = ci_sis_document_entry(doc_id, f"{oid_root}.{run}.2.{n}.{d + 1}", patient, kinds[d % len(kinds)])
+        entry.hash, entry.size, entry.repository_unique_id = f"{n:020x}{d:020x}", "1024", "1.2.250.1.999.2"
+        docs.append(entry)
+        assocs.append(Association(
+            entry_uuid=f"HasMember-SS-Doc{d + 1:02d}", type=AssociationType.HAS_MEMBER.value,
+            source=ss_id, target=doc_id, submission_set_status=SubmissionSetStatus.ORIGINAL,
+        ))
+    ss = SubmissionSet(
+        entry_uuid=ss_id,
+        unique_id=f"{oid_root}.{run}.1.{n}",
+        source_id="1.2.250.1.999.4",
+        patient_id=patient.patient_id,
+        submission_time=DTM(clinical_times(patient.index).creation_time[:8] + "140000"),
+        content_type_code=_code(CONSULTATIONS),
+        authors=[ci_sis_author()],
+        title=LocalizedString(f"Dépôt du cabinet du Dr {AUTHOR_FAMILY}", "fr-FR"),
+    )
+    return Submission(submission_sets=[ss], documents=docs, associations=assocs)
+
+
+def build_submission(profile: str, run: int, n: int, documents: int, *, oid_root: str, patients: int,
+                     ihe_patient_prefix: str = "BENCH"):
+    """Submission ``n``'s metadata under ``profile``, patient ``n mod patients``."""
+    p = n % patients
+    if profile == CI_SIS:
+        return ci_sis_submission(run, n, documents, oid_root=oid_root, patient=french_patient(p))
+    from gateway.metadata import CX
+
+    return ihe_submission(run, n, documents, oid_root=oid_root,
+                          patient=CX.of(f"{ihe_patient_prefix}-{p:04d}", AFFINITY_DOMAIN))
+
+
+# -- CI-SIS: the CDA document -----------------------------------------------------------------------------------------
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _xml_attr(text: str) -> str:
+    return _xml_text(text).replace('"', "&quot;")
+
+
+def _cda_code(element: str, value: tuple[str, str, str]) -> str:
+    code, system, display = value
+    return f'<{element} code="{_xml_attr(code)}" codeSystem="{system}" displayName="{_xml_attr(display)}"/>'
+
+
+def ci_sis_cda_parts(patient: FrenchPatient, kind: DocumentKind, unique_id: str) -> tuple[str, str]:
+    """A level-1 CDA R2 (CI-SIS header, nonXMLBody) in two parts, its body's text to go between them.
+
+    The header agrees with :func:`ci_sis_document_entry` for the same patient, kind and uniqueId under the
+    CI-SIS correspondence (gateway/cda/metadata.py): id/@root = uniqueId, code = typeCode, confidentialityCode,
+    effectiveTime = creationTime (+0100, i.e. one hour later than the UTC DTM), the INS and the IPP among the
+    recordTarget ids, serviceEvent low/high = serviceStart/StopTime, author id, code (specialty) and
+    organization id, legalAuthenticator id, languageCode, title, practiceSettingCode
+    (documentationOf/serviceEvent/performer/…/standardIndustryClassCode), healthCareFacility code; the
+    formatCode is the one ASS_A12 gives for the body's mediaType (XDS-SD templateId
+    1.3.6.1.4.1.19376.1.2.20). The model of tests/corpus/iti41/cr-consultation.cda.xml.
+    """
+    if kind.body_media_type is None:
+        raise ValueError(f"{kind.title}: no level-1 body for this kind of document")
+    t = clinical_times(patient.index)
+    author_id = f'<id root="{PS_IDNAT}" extension="{AUTHOR_ID}"/>'
+    person = (f"<assignedPerson><name><given>{AUTHOR_GIVEN}</given><family>{AUTHOR_FAMILY}</family></name>"
+              "</assignedPerson>")
+    organization = (f'<id root="{STRUCT_IDNAT}" extension="{INSTITUTION_ID}"/>'
+                    f"<name>{_xml_text(INSTITUTION_NAME)}</name>")
+    representation = ' representation="B64"' if kind.body_media_type != "text/plain" else ""
+    event = _cda_code("code", kind.event_code) if kind.event_code else ""
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ClinicalDocument xmlns="urn:hl7-org:v3">\n'
+        '<realmCode code="FR"/>\n'
+        '<typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>\n'
+        '<templateId root="2.16.840.1.113883.2.8.2.1"/>\n'
+        '<templateId root="1.2.250.1.213.1.1.1.1"/>\n'
+        '<templateId root="1.3.6.1.4.1.19376.1.2.20"/>\n'
+        f'<id root="{unique_id}"/>\n'
+        f"{_cda_code('code', kind.type_code)}\n"
+        f"<title>{_xml_text(document_title(kind, patient))}</title>\n"
+        f'<effectiveTime value="{t.effective}"/>\n'
+        f"{_cda_code('confidentialityCode', kind.confidentiality[0])}\n"
+        '<languageCode code="fr-FR"/>\n'
+        f'<setId root="{unique_id}.0"/>\n'
+        '<versionNumber value="1"/>\n'
+        "<recordTarget><patientRole>"
+        f'<id root="{INS_TEST_OID}" extension="{patient.nir}"/>'
+        f'<id root="{IPP_AUTHORITY}" extension="{patient.ipp}"/>'
+        f'<patient><name><family qualifier="BR">{patient.family}</family><given>{_xml_text(patient.given)}</given>'
+        f'</name><administrativeGenderCode code="{patient.gender}" codeSystem="2.16.840.1.113883.5.1"/>'
+        f'<birthTime value="{patient.birth_date}"/></patient></patientRole></recordTarget>\n'
+        f"<author>{_cda_code('functionCode', ROLE_CODE)}"
+        f'<time value="{t.effective}"/><assignedAuthor>{author_id}'
+        f"{_cda_code('code', SPECIALTY_CODE)}"
+        f"{person}<representedOrganization>{organization}</representedOrganization></assignedAuthor></author>\n"
+        "<custodian><assignedCustodian><representedCustodianOrganization>"
+        f"{organization}</representedCustodianOrganization></assignedCustodian></custodian>\n"
+        f'<legalAuthenticator><time value="{t.effective}"/><signatureCode code="S"/>'
+        f"<assignedEntity>{author_id}{person}</assignedEntity></legalAuthenticator>\n"
+        f"<documentationOf><serviceEvent>{event}"
+        f'<effectiveTime><low value="{t.service_low}"/><high value="{t.service_high}"/></effectiveTime>'
+        f'<performer typeCode="PRF"><assignedEntity>{author_id}<representedOrganization>'
+        f"{_cda_code('standardIndustryClassCode', AMBULATORY)}"
+        "</representedOrganization></assignedEntity></performer></serviceEvent></documentationOf>\n"
+        f'<componentOf><encompassingEncounter><effectiveTime value="{t.service_low}"/><location>'
+        f"<healthCareFacility>{_cda_code('code', CABINET)}</healthCareFacility>"
+        "</location></encompassingEncounter></componentOf>\n"
+        f'<component><nonXMLBody><text mediaType="{kind.body_media_type}"{representation}>'
+    )
+    return head, "</text></nonXMLBody></component>\n</ClinicalDocument>\n"
+
+
+def ci_sis_cda(patient: FrenchPatient, kind: DocumentKind, unique_id: str, body: str) -> bytes:
+    """The whole CDA of :func:`ci_sis_cda_parts`, ``body`` its (already escaped or base64) text."""
+    head, tail = ci_sis_cda_parts(patient, kind, unique_id)
+    return (head + body + tail).encode("utf-8")
+
+
+# =====================================================================================================================
 # The gateway as a child process (bench/large_document.py, bench/provide_and_register.py)
 #
 # These benchmarks run the real `xds-gateway serve` in a process of its own, so that its memory can be read from
@@ -199,13 +649,16 @@ def proc_status(pid: int) -> dict[str, int]:
 class GatewayProcess:
     """`xds-gateway serve` as a child process on 127.0.0.1 and a free port, ready once /health answers.
 
-    Settings go through the environment, as an operator would set them.
-    The server's output goes to ``<data_dir>/gateway.log``, shown when it
-    fails to start.
+    Settings go through the environment, as an operator would set them
+    (``profile``: ``XDSGW_PROFILE``, always set, so that what was measured
+    does not depend on the gateway's default; ``XDSGW_AUTH=none``: the
+    benchmarks send no VIHF). The server's output goes to
+    ``<data_dir>/gateway.log``, shown when it fails to start.
     """
 
     def __init__(self, data_dir: Path, database: DatabaseTarget, *, threads: int = 8, log_level: str = "WARNING",
-                 env: dict[str, str] | None = None, startup_timeout: float = 60.0) -> None:
+                 profile: str = DEFAULT_PROFILE, env: dict[str, str] | None = None,
+                 startup_timeout: float = 60.0) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -220,6 +673,8 @@ class GatewayProcess:
             "XDSGW_PORT": str(self.port),
             "XDSGW_THREADS": str(threads),
             "XDSGW_LOG_LEVEL": log_level,
+            "XDSGW_PROFILE": profile,
+            **NO_AUTH_ENV,
             **(env or {}),
         }
         migrate = subprocess.run([*gateway_command(), "db", "upgrade"], env=self.env, capture_output=True, text=True)
@@ -392,27 +847,30 @@ def mtom_package(soap: bytes, attachments: list[tuple[str, str, bytes | memoryvi
     return content_type, body
 
 
-def repository_submission(run: int, n: int, *, oid_root: str, patient, mime_type: str, format_code=None):
+def repository_submission(profile: str, run: int, n: int, *, oid_root: str, patient, mime_type: str,
+                          format_code=None, kind: DocumentKind | None = None):
     """One SubmissionSet and one DocumentEntry for ITI-41: the ITI-42 benchmark's metadata, made a repository's.
 
-    ``build_submission`` of bench/register_document_set.py, with this
-    benchmark's uniqueIds (``<oid_root>.<run>.1.<n>`` and ``…2.<n>``), the
-    ``patient`` (a :class:`gateway.metadata.CX`), the ``mime_type`` and no hash, size or
-    repositoryUniqueId: the repository computes and sets those.
+    :func:`build_submission` (one document) with this benchmark's uniqueIds
+    (``<oid_root>.<run>.1.<n>`` and ``…2.<n>``), the ``patient`` (``ihe``: a
+    :class:`gateway.metadata.CX`; ``ci-sis``: a :class:`FrenchPatient`), the
+    ``mime_type`` and no hash, size or repositoryUniqueId: the repository
+    computes and sets those. ``format_code`` replaces the IHE entry's;
+    ``kind`` is the CI-SIS entry's (default: the consultation report as a
+    plain-text level-1 CDA, which :func:`ci_sis_cda` writes).
     """
-    from register_document_set import build_submission
-
-    submission = build_submission(run, n, 1)
-    patient_id = patient
+    if profile == CI_SIS:
+        submission = ci_sis_submission(run, n, 1, oid_root=oid_root, patient=patient,
+                                       kinds=(kind or CONSULTATION_REPORT,))
+    else:
+        submission = ihe_submission(run, n, 1, oid_root=oid_root, patient=patient)
     (ss,) = submission.submission_sets
     ss.unique_id = f"{oid_root}.{run}.1.{n}"
-    ss.patient_id = patient_id
     for entry in submission.documents:
         entry.unique_id = f"{oid_root}.{run}.2.{n}"
-        entry.patient_id = patient_id
         entry.mime_type = mime_type
         entry.hash = entry.size = entry.repository_unique_id = None
-        if format_code is not None:
+        if format_code is not None and profile != CI_SIS:
             entry.format_code = format_code
     return submission
 
@@ -442,23 +900,29 @@ def retrieve_message(references, to: str) -> tuple[str, bytes]:
     return soap_content_type(ITI43), soap
 
 
-def registry_response_problem(status_code: int, content: bytes) -> str | None:
-    """None when ``content`` is a SOAP answer holding a Success RegistryResponse, else what came back, briefly."""
+def registry_response_check(status_code: int, content: bytes) -> tuple[str | None, list[str]]:
+    """(problem, warnings) of a SOAP answer: problem is None when it holds a Success RegistryResponse, else
+    what came back, briefly; warnings are the RegistryErrors of a Success (a wrong NIR key, for instance)."""
     from lxml import etree
 
     try:
         root = etree.fromstring(content)
     except etree.XMLSyntaxError as exc:
-        return f"HTTP {status_code}, not XML ({exc}): {content[:200]!r}"
+        return f"HTTP {status_code}, not XML ({exc}): {content[:200]!r}", []
     found = root.find(f".//{{{RS_NS}}}RegistryResponse")
-    if status_code == 200 and found is not None and found.get("status") == SUCCESS:
-        return None
     if found is None:
         reason = root.findtext(f".//{{{SOAP12_NS}}}Reason/{{{SOAP12_NS}}}Text") or "no RegistryResponse"
-        return f"HTTP {status_code}: {reason}"
+        return f"HTTP {status_code}: {reason}", []
     errors = [f"{e.get('errorCode')}: {e.get('codeContext')}"
               for e in found.iterfind(f"{{{RS_NS}}}RegistryErrorList/{{{RS_NS}}}RegistryError")]
-    return f"HTTP {status_code}, status {found.get('status')}: " + ("; ".join(errors) or "no error listed")
+    if status_code == 200 and found.get("status") == SUCCESS:
+        return None, errors
+    return f"HTTP {status_code}, status {found.get('status')}: " + ("; ".join(errors) or "no error listed"), []
+
+
+def registry_response_problem(status_code: int, content: bytes) -> str | None:
+    """None when ``content`` is a SOAP answer holding a Success RegistryResponse, else what came back, briefly."""
+    return registry_response_check(status_code, content)[0]
 
 
 def mtom_root(content_type: str, body: bytes) -> bytes:

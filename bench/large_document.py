@@ -9,7 +9,11 @@ sampled every 5 ms instead), records VmRSS, runs one transaction and reads
 VmHWM: growth = peak - RSS before, ratio = growth / document size.
 
 Cases, in this order, all with the same random document (``os.urandom``,
-mimeType application/pdf):
+mimeType application/pdf under ``--profile ihe``; under ``--profile ci-sis``,
+the default as it is the gateway's, the same bytes as the base64 body of a
+level-1 CDA R2, mimeType text/xml, formatCode urn:ihe:iti:xds-sd:pdf:2008:
+the CI-SIS has no formatCode for a bare PDF, so that is how a French source
+sends one, and the gateway then reads the whole CDA):
 
 - ``iti41_mtom``: ITI-41, the document as an MTOM attachment. Target: ratio < 3.
 - ``iti43``: ITI-43 of that document, the answer streamed by the client
@@ -19,17 +23,18 @@ mimeType application/pdf):
 
 The retrieved bytes are checked (SHA-1, size), and so are the hash, size,
 repositoryUniqueId and mimeType the registry holds for both submissions
-(ITI-18 GetDocuments). Exit status 1 when a target is missed or a check
-fails.
+(ITI-18 GetDocuments). Ratios are to the document sent (the CDA under
+ci-sis). Exit status 1 when a target is missed or a check fails.
 
 Usage::
 
-    .venv/bin/python bench/large_document.py [--size-mb 100] [--database sqlite|postgresql]
+    .venv/bin/python bench/large_document.py [--size-mb 100] [--database sqlite|postgresql] [--profile ci-sis|ihe]
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -43,13 +48,19 @@ from pathlib import Path
 import requests
 
 from common import (
+    AFFINITY_DOMAIN,
+    CI_SIS,
     DEFAULT_POSTGRES_URL,
+    SCANNED_REPORT,
     MIB,
     POSTGRES_ENV,
     GatewayProcess,
     PeakMeter,
     Unavailable,
+    add_profile_argument,
+    ci_sis_cda,
     drop_postgres_schema,
+    french_patient,
     machine_info,
     mtom_root,
     open_database,
@@ -68,8 +79,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "large_document.json"
 PG_SCHEMA = "bench_iti41_large"
 OID_ROOT = "1.2.250.1.999.78"
-AFFINITY_DOMAIN = "1.3.6.1.4.1.21367.13.20.1000"
-MIME_TYPE = "application/pdf"
+PDF_MIME_TYPE = "application/pdf"
+CDA_MIME_TYPE = "text/xml"
 PDF_FORMAT = Code("urn:ihe:iti:xds-sd:pdf:2008", "1.3.6.1.4.1.19376.1.2.3", "Scanned Documents PDF")
 REQUEST_TIMEOUT_S = 900
 CASES = {
@@ -80,10 +91,30 @@ CASES = {
 }
 
 
-def submission_request(run: int, n: int, data: bytes) -> ProvideAndRegisterDocumentSet:
-    submission = repository_submission(run, n, oid_root=OID_ROOT, patient=CX.of("LARGE-0001", AFFINITY_DOMAIN),
-                                       mime_type=MIME_TYPE, format_code=PDF_FORMAT)
-    return ProvideAndRegisterDocumentSet(submission, [Document(submission.documents[0].entry_uuid, data)])
+def mime_type(profile: str) -> str:
+    return CDA_MIME_TYPE if profile == CI_SIS else PDF_MIME_TYPE
+
+
+def submission_request(profile: str, run: int, n: int, pdf: bytes, pdf_base64: str | None = None
+                       ) -> ProvideAndRegisterDocumentSet:
+    """ITI-41 of ``pdf``: as it is (ihe), or as the base64 body of a level-1 CDA (ci-sis; ``pdf_base64``, when
+    given, is its base64, computed once for the two large requests)."""
+    if profile != CI_SIS:
+        submission = repository_submission(profile, run, n, oid_root=OID_ROOT,
+                                           patient=CX.of("LARGE-0001", AFFINITY_DOMAIN), mime_type=PDF_MIME_TYPE,
+                                           format_code=PDF_FORMAT)
+        return ProvideAndRegisterDocumentSet(submission, [Document(submission.documents[0].entry_uuid, pdf)])
+    patient = french_patient(1)
+    submission = repository_submission(profile, run, n, oid_root=OID_ROOT, patient=patient,
+                                       mime_type=CDA_MIME_TYPE, kind=SCANNED_REPORT)
+    entry = submission.documents[0]
+    body = pdf_base64 if pdf_base64 is not None else base64.b64encode(pdf).decode("ascii")
+    return ProvideAndRegisterDocumentSet(
+        submission, [Document(entry.entry_uuid, ci_sis_cda(patient, SCANNED_REPORT, entry.unique_id, body))])
+
+
+def document_of(request: ProvideAndRegisterDocumentSet) -> bytes:
+    return request.documents[0].data
 
 
 def unique_id(request: ProvideAndRegisterDocumentSet) -> str:
@@ -139,11 +170,23 @@ def measure(name: str, gateway: GatewayProcess, size: int, run) -> dict:
 
 
 def run_benchmark(args, database_name: str, tmp: Path) -> dict:
-    size = int(args.size_mb * MIB)
+    pdf_size = int(args.size_mb * MIB)
     run = int(time.time())
-    print(f"document: {size / MIB:g} MiB of os.urandom, {MIME_TYPE}")
-    data = os.urandom(size)
-    sha1 = hashlib.sha1(data).hexdigest()
+    mime = mime_type(args.profile)
+    pdf = os.urandom(pdf_size)
+    pdf_base64 = base64.b64encode(pdf).decode("ascii") if args.profile == CI_SIS else None
+    mtom_request = submission_request(args.profile, run, 10, pdf, pdf_base64)
+    inline_request = submission_request(args.profile, run, 11, pdf, pdf_base64)
+    del pdf_base64
+    # Under ci-sis the two documents differ by their uniqueId (in the CDA header), not by their size.
+    sha1_of = {unique_id(r): hashlib.sha1(document_of(r)).hexdigest() for r in (mtom_request, inline_request)}
+    size = len(document_of(mtom_request))
+    sha1 = sha1_of[unique_id(mtom_request)]
+    if args.profile == CI_SIS:
+        print(f"document: {pdf_size / MIB:g} MiB of os.urandom as the base64 body of a level-1 CDA "
+              f"(nonXMLBody mediaType application/pdf): {size / MIB:.1f} MiB, {mime}")
+    else:
+        print(f"document: {size / MIB:g} MiB of os.urandom, {mime}")
 
     target = open_database(database_name, tmp, args.postgres_url, args.pg_schema)
     # Inline base64 makes the request 4/3 of the document: raise the limit only when the default is too small.
@@ -155,22 +198,22 @@ def run_benchmark(args, database_name: str, tmp: Path) -> dict:
 
     checks: list[str] = []
     cases: list[dict] = []
-    with GatewayProcess(tmp / "data", target, threads=args.server_threads, env=env) as gateway, \
+    with GatewayProcess(tmp / "data", target, threads=args.server_threads, profile=args.profile, env=env) as gateway, \
             requests.Session() as session:
         url = gateway.repository_url
-        print(f"gateway: pid {gateway.pid}, {url}, RSS at start {gateway.rss() / MIB:.1f} MiB")
+        print(f"gateway: pid {gateway.pid}, profile {args.profile}, {url}, RSS at start {gateway.rss() / MIB:.1f} MiB")
 
         # Warm-up: the first request of each kind pays for imports, connections, caches.
         small = os.urandom(1024)
         for n, mtom in ((0, True), (1, False)):
-            request = submission_request(run, n, small)
+            request = submission_request(args.profile, run, n, small)
             problem = provide(session, url, *provide_and_register_message(request, url, mtom=mtom,
-                                                                          content_type=MIME_TYPE))
+                                                                          content_type=mime))
             if problem:
                 raise RuntimeError(f"warm-up ITI-41 failed: {problem}")
         warm = retrieve_streamed(session, url, retrieve_message(
             [DocumentReference(target_repository(), unique_id(request))], url)[1])
-        if warm.problem or warm.documents[0][2].sha1 != hashlib.sha1(small).hexdigest():
+        if warm.problem or warm.documents[0][2].sha1 != hashlib.sha1(document_of(request)).hexdigest():
             raise RuntimeError(f"warm-up ITI-43 failed: {warm.problem or 'wrong bytes'}")
         time.sleep(0.5)
         baseline = gateway.rss()
@@ -178,12 +221,10 @@ def run_benchmark(args, database_name: str, tmp: Path) -> dict:
         print(f"after warm-up: RSS {baseline / MIB:.1f} MiB; peak reset by clear_refs: "
               f"{'yes' if hwm_works else 'no, sampling VmRSS every 5 ms'}")
 
-        mtom_request = submission_request(run, 10, data)
-        inline_request = submission_request(run, 11, data)
         wanted = [c.strip() for c in args.cases.split(",")]
 
         if "iti41_mtom" in wanted or "iti43" in wanted:
-            content_type, body = provide_and_register_message(mtom_request, url, content_type=MIME_TYPE)
+            content_type, body = provide_and_register_message(mtom_request, url, content_type=mime)
             print(f"\nITI-41 MTOM: request {len(body) / MIB:.1f} MiB")
             case = measure("iti41_mtom", gateway, size, lambda: provide(session, url, content_type, body))
             del body
@@ -207,8 +248,8 @@ def run_benchmark(args, database_name: str, tmp: Path) -> dict:
                 if (digest.sha1, digest.size) != (sha1, size):
                     checks.append(f"ITI-43 returned {digest.size} bytes with SHA-1 {digest.sha1}, "
                                   f"expected {size} and {sha1}")
-                if got_mime != MIME_TYPE:
-                    checks.append(f"ITI-43 returned mimeType {got_mime}, expected {MIME_TYPE}")
+                if got_mime != mime:
+                    checks.append(f"ITI-43 returned mimeType {got_mime}, expected {mime}")
                 case["retrieved_sha1_ok"] = digest.sha1 == sha1
                 case["client_max_buffered_bytes"] = answer.max_buffered
                 case["answer_bytes"] = answer.received_bytes
@@ -237,8 +278,9 @@ def run_benchmark(args, database_name: str, tmp: Path) -> dict:
                 continue
             registry[unique_id(request)] = {"hash": entry.hash, "size": entry.size, "mimeType": entry.mime_type,
                                             "repositoryUniqueId": entry.repository_unique_id}
-            for label, got, expected in (("hash", entry.hash, sha1), ("size", entry.size, str(size)),
-                                         ("mimeType", entry.mime_type, MIME_TYPE),
+            for label, got, expected in (("hash", entry.hash, sha1_of[unique_id(request)]),
+                                         ("size", entry.size, str(size)),
+                                         ("mimeType", entry.mime_type, mime),
                                          ("repositoryUniqueId", entry.repository_unique_id, target_repository())):
                 if got != expected:
                     checks.append(f"registry {label} of {unique_id(request)} is {got!r}, expected {expected!r}")
@@ -247,9 +289,12 @@ def run_benchmark(args, database_name: str, tmp: Path) -> dict:
         server_status = gateway.stop()
 
     return {
+        "profile": args.profile,
         "document_bytes": size,
         "document_sha1": sha1,
-        "mime_type": MIME_TYPE,
+        "pdf_bytes": pdf_size,
+        "document_form": "level-1 CDA, base64 PDF body" if args.profile == CI_SIS else "bare PDF",
+        "mime_type": mime,
         "database": target.name,
         "database_version": target.server_version,
         "postgres_schema": target.schema,
@@ -294,7 +339,9 @@ def table(result: dict) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size-mb", type=float, default=100.0, help="document size in MiB (default 100)")
+    add_profile_argument(parser)
+    parser.add_argument("--size-mb", type=float, default=100.0,
+                        help="size of the PDF in MiB (default 100); under ci-sis the CDA carrying it is 4/3 of that")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--postgres-url", default=os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES_URL),
                         help=f"SQLAlchemy URL (default: ${POSTGRES_ENV} or {DEFAULT_POSTGRES_URL}); "
@@ -344,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "large document: gateway process peak RSS growth per transaction",
         "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
-        "parameters": {"size_mb": args.size_mb, "database": args.database, "cases": args.cases,
+        "parameters": {"profile": args.profile, "size_mb": args.size_mb, "database": args.database, "cases": args.cases,
                        "server_threads": args.server_threads},
         **result,
         "targets_missed": missed,

@@ -6,8 +6,13 @@ own), documents in the folder blob store (or an S3-compatible store with
 ``--blob-store s3``). For each number of clients, client threads (one
 keep-alive ``requests.Session`` each) send ITI-41 requests for a fixed time
 (or a fixed number of submissions): one SubmissionSet, one DocumentEntry
-and a ~50 KB CDA-like XML document as an MTOM attachment, every document
-different, every uniqueId fresh, spread over a few patients. Then the same
+and a ~50 KB XML document as an MTOM attachment, every document
+different, every uniqueId fresh, spread over a few patients. Under
+``--profile ci-sis`` (the default, as the gateway's) the metadata follows the
+CI-SIS and the document is a level-1 CDA R2 (plain-text body) whose header
+agrees with its DocumentEntry, as the gateway checks; under ``--profile ihe``
+the metadata is generic IHE and the document a CDA-like structured XML that
+nothing reads. Then the same
 number of clients retrieves random stored documents (ITI-43, one per
 request) for a shorter time, each answer streamed and checked against the
 SHA-1 of what was sent.
@@ -19,8 +24,8 @@ clients spend little CPU of the two the machine may have.
 
 Usage::
 
-    .venv/bin/python bench/provide_and_register.py [--clients 1,4,8] [--database sqlite,postgresql]
-        [--seconds 30 | --submissions N] [--retrieve-seconds 10]
+    .venv/bin/python bench/provide_and_register.py [--profile ci-sis|ihe] [--clients 1,4,8]
+        [--database sqlite,postgresql] [--seconds 30 | --submissions N] [--retrieve-seconds 10]
 
 Nothing here asserts on time; it measures and reports. Exit status 1 if any
 request failed.
@@ -47,6 +52,9 @@ from pathlib import Path
 import requests
 
 from common import (
+    AFFINITY_DOMAIN,
+    CI_SIS,
+    CONSULTATION_REPORT,
     DEFAULT_POSTGRES_URL,
     ITI41,
     MIB,
@@ -54,13 +62,16 @@ from common import (
     DatabaseTarget,
     GatewayProcess,
     Unavailable,
+    add_profile_argument,
+    ci_sis_cda_parts,
     drop_postgres_schema,
+    french_patient,
     machine_info,
     mtom_package,
     mtom_root,
     open_database,
     percentile,
-    registry_response_problem,
+    registry_response_check,
     repository_row_count,
     repository_submission,
     retrieve_message,
@@ -76,7 +87,6 @@ BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "provide_and_register.json"
 PG_SCHEMA = "bench_iti41"
 OID_ROOT = "1.2.250.1.999.79"
-AFFINITY_DOMAIN = "1.3.6.1.4.1.21367.13.20.1000"
 MIME_TYPE = "text/xml"
 REQUEST_TIMEOUT_S = 120
 #: Stands for the submission number in a template's uniqueIds; replaced in every request.
@@ -103,8 +113,14 @@ _SECTIONS = (
 )
 
 
+def _paragraphs(seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choices(_WORDS, k=rng.randint(40, 120))).capitalize() + "." for _ in range(400)]
+
+
 class CdaFactory:
-    """CDA-like XML documents of about ``size`` bytes, each different (ids, dates, values and text).
+    """CDA-like XML documents of about ``size`` bytes, each different (ids, dates, values and text): the
+    ``ihe`` profile's documents, which the gateway does not read.
 
     Paragraphs are drawn from a pool made once, so that making a document
     costs the clients little.
@@ -112,9 +128,7 @@ class CdaFactory:
 
     def __init__(self, size: int, seed: int = 41) -> None:
         self.size = size
-        rng = random.Random(seed)
-        self.pool = [" ".join(rng.choices(_WORDS, k=rng.randint(40, 120))).capitalize() + "."
-                     for _ in range(400)]
+        self.pool = _paragraphs(seed)
 
     def make(self, rng: random.Random, unique_id: str, patient: str) -> bytes:
         day = f"2024{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
@@ -157,22 +171,58 @@ class CdaFactory:
         return "".join(out).encode("utf-8")
 
 
+class CiSisCdaFactory:
+    """Level-1 CDA R2 documents of about ``size`` bytes for the ``ci-sis`` profile, each different.
+
+    The header is :func:`common.ci_sis_cda_parts` for the patient (made once
+    per patient, the uniqueId substituted), so that it agrees with the
+    DocumentEntry of the patient's template; the body is
+    ``nonXMLBody/text`` (mediaType text/plain, formatCode
+    urn:ihe:iti:xds-sd:text:2008) padded with paragraphs drawn from the pool
+    and a line of values of its own.
+    """
+
+    UID = "1.2.250.1.999.79.0.0.0"  # stands for the uniqueId in the per-patient header
+
+    def __init__(self, size: int, patients, seed: int = 41) -> None:
+        self.size = size
+        self.pool = _paragraphs(seed)
+        self.parts = {p.index: ci_sis_cda_parts(p, CONSULTATION_REPORT, self.UID) for p in patients}
+
+    def make(self, rng: random.Random, unique_id: str, patient) -> bytes:
+        head, tail = self.parts[patient.index]
+        head = head.replace(self.UID, unique_id)
+        out = [head, f"Consultation du patient {patient.ipp}, dossier {uuid.UUID(int=rng.getrandbits(128))}. "
+                     f"TA {rng.randint(100, 160)}/{rng.randint(60, 95)} mmHg, FC {rng.randint(50, 110)}/min, "
+                     f"poids {rng.uniform(45, 110):.1f} kg.\n"]
+        length = len(head) + len(out[1]) + len(tail) + 200  # + the header's non-ASCII characters, as UTF-8
+        while length < self.size:
+            paragraph = "\n".join(rng.choices(self.pool, k=6)) + "\n\n"
+            out.append(paragraph)
+            length += len(paragraph)
+        out.append(tail)
+        return "".join(out).encode("utf-8")
+
+
 # -- request bodies ---------------------------------------------------------------------------------------------------
 
 
 class Templates:
     """Per patient, the serialised SOAP envelope of an ITI-41 request with placeholders for the uniqueIds."""
 
-    def __init__(self, run: int, patients: int, url: str) -> None:
+    def __init__(self, profile: str, run: int, patients: int, url: str) -> None:
         self.run = run
-        self.patients = [f"BENCH41-{p:04d}" for p in range(patients)]
+        #: ihe: patient id strings (BENCH41-0000…); ci-sis: common.FrenchPatient
+        self.patients = ([french_patient(p) for p in range(patients)] if profile == CI_SIS
+                         else [f"BENCH41-{p:04d}" for p in range(patients)])
         self.ss_sentinel = f"{OID_ROOT}.{run}.1.{SENTINEL}".encode()
         self.doc_sentinel = f"{OID_ROOT}.{run}.2.{SENTINEL}".encode()
         self.soap: list[bytes] = []
         self.content_ids: list[str] = []
         for patient in self.patients:
-            submission = repository_submission(run, SENTINEL, oid_root=OID_ROOT, patient=CX.of(patient, AFFINITY_DOMAIN),
-                                               mime_type=MIME_TYPE)
+            submission = repository_submission(
+                profile, run, SENTINEL, oid_root=OID_ROOT, mime_type=MIME_TYPE,
+                patient=patient if profile == CI_SIS else CX.of(patient, AFFINITY_DOMAIN))
             request = ProvideAndRegisterDocumentSet(submission, [Document(submission.documents[0].entry_uuid, b"")])
             body, attachments = provide_and_register_request(request, mtom=True)
             soap, _ = request_envelope(ITI41, body, to=url, message_id=SENTINEL_MESSAGE_ID)
@@ -250,6 +300,7 @@ class Run:
     def __init__(self, clients: int) -> None:
         self.latencies: list[list[float]] = [[] for _ in range(clients)]
         self.failures: list[list[str]] = [[] for _ in range(clients)]
+        self.warnings: list[list[str]] = [[] for _ in range(clients)]
         self.document_bytes = [0] * clients
         self.wall = 0.0
 
@@ -266,6 +317,8 @@ class Run:
             "ok": ok,
             "errors": failed,
             "error_kinds": dict(Counter(_first_line(f) for f in failures).most_common(5)),
+            "answers_with_warnings": sum(map(len, self.warnings)),
+            "warning_kinds": dict(Counter(_first_line(w) for per in self.warnings for w in per).most_common(3)),
             "wall_seconds": round(wall, 3),
             "documents_per_second": round(ok / wall, 2) if wall else None,
             "document_mib_per_second": round(sum(self.document_bytes) / MIB / wall, 2) if wall else None,
@@ -314,8 +367,9 @@ class Submitter:
         self.stored: dict[str, tuple[str, int]] = {}  # uniqueId: (SHA-1, size) of what was accepted
         self._lock = threading.Lock()
 
-    def submit(self, session: requests.Session, rng: random.Random) -> tuple[float, str | None, int]:
-        """One ITI-41: (seconds, problem or None, document bytes). The body is made before the clock starts."""
+    def submit(self, session: requests.Session, rng: random.Random) -> tuple[float, str | None, list[str], int]:
+        """One ITI-41: (seconds, problem or None, warnings, document bytes). The body is made before the clock
+        starts."""
         n = next(self.numbers)
         unique_id = self.templates.unique_id(n)
         patient = self.templates.patients[n % len(self.templates.patients)]
@@ -327,15 +381,15 @@ class Submitter:
                                     timeout=REQUEST_TIMEOUT_S)
             content = response.content  # the whole answer, inside the timing
             elapsed = time.perf_counter() - t0
-            problem = registry_response_problem(response.status_code,
-                                                mtom_root(response.headers.get("Content-Type", ""), content))
+            problem, warnings = registry_response_check(
+                response.status_code, mtom_root(response.headers.get("Content-Type", ""), content))
         except (requests.RequestException, ValueError) as exc:
             elapsed = time.perf_counter() - t0
-            problem = f"{type(exc).__name__}: {exc}"
+            problem, warnings = f"{type(exc).__name__}: {exc}", []
         if problem is None:
             with self._lock:
                 self.stored[unique_id] = (hashlib.sha1(document).hexdigest(), len(document))
-        return elapsed, problem, len(document)
+        return elapsed, problem, warnings, len(document)
 
 
 def submit_run(submitter: Submitter, clients: int, *, seconds: float | None, submissions: int | None) -> Run:
@@ -349,11 +403,13 @@ def submit_run(submitter: Submitter, clients: int, *, seconds: float | None, sub
                 return
             if submissions is not None and next(quota) > submissions:
                 return
-            elapsed, problem, size = submitter.submit(session, rng)
+            elapsed, problem, warnings, size = submitter.submit(session, rng)
             run.latencies[i].append(elapsed)
             run.document_bytes[i] += size
             if problem is not None:
                 run.failures[i].append(problem)
+            if warnings:
+                run.warnings[i].append("; ".join(warnings))
 
     return run_clients(clients, work)
 
@@ -421,20 +477,22 @@ def run_database(name: str, args, tmp: Path) -> dict:
     target: DatabaseTarget = open_database(name, tmp, args.postgres_url, args.pg_schema)
     print(f"\n[{target.name} {target.server_version}]" + (f" schema {target.schema}" if target.schema else ""))
     runs: list[dict] = []
-    with GatewayProcess(tmp / "data", target, threads=args.server_threads, env=blob_env(args)) as gateway:
+    with GatewayProcess(tmp / "data", target, threads=args.server_threads, profile=args.profile,
+                        env=blob_env(args)) as gateway:
         repository_unique_id = Settings().repository_unique_id
         run_number = int(time.time() * 1000) % 10**9
-        templates = Templates(run_number, args.patients, gateway.repository_url)
-        factory = CdaFactory(args.document_kb * 1000)
+        templates = Templates(args.profile, run_number, args.patients, gateway.repository_url)
+        factory = (CiSisCdaFactory(args.document_kb * 1000, templates.patients) if args.profile == CI_SIS
+                   else CdaFactory(args.document_kb * 1000))
         submitter = Submitter(gateway, templates, factory)
-        print(f"  gateway pid {gateway.pid}, {args.server_threads} threads, blob store {args.blob_store}; "
-              f"documents ~{args.document_kb} KB, {args.patients} patients")
+        print(f"  gateway pid {gateway.pid}, profile {args.profile}, {args.server_threads} threads, blob store "
+              f"{args.blob_store}; documents ~{args.document_kb} KB, {args.patients} patients")
 
         if args.warmup:
             warm = submit_run(submitter, 1, seconds=None, submissions=args.warmup)
             problems = [f for per in warm.failures for f in per]
             if problems:
-                print(f"  warm-up failure: {problems[0]}")
+                print(f"  warm-up failure: {problems[0][:2000]}")
             if submitter.stored:
                 retrieve_run(submitter, repository_unique_id, 1, 0.5)
         warm_stored = len(submitter.stored)
@@ -482,11 +540,15 @@ def report(r: dict) -> None:
         return
     print(f"  {r['transaction']} {r['clients']:>2} client(s): {r['documents_per_second']:7.1f} docs/s  "
           f"p50 {lat['p50']:7.1f}  p95 {lat['p95']:7.1f}  p99 {lat['p99']:7.1f} ms  "
-          f"errors {r['errors']}/{r['requests']}  "
+          f"errors {r['errors']}/{r['requests']}{_warned(r)}  "
           f"CPU: machine {r['machine_busy_percent']:.0f}%, server {r['server_cpu_ms_per_request']:.1f} ms/req, "
           f"client {r['client_cpu_ms_per_request']:.1f} ms/req")
-    for kind, count in r["error_kinds"].items():
+    for kind, count in (r["error_kinds"] | r.get("warning_kinds", {})).items():
         print(f"      {count} x {kind}")
+
+
+def _warned(r: dict) -> str:
+    return f" (warnings in {r['answers_with_warnings']})" if r.get("answers_with_warnings") else ""
 
 
 def table(results: list[dict]) -> None:
@@ -504,6 +566,7 @@ def table(results: list[dict]) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_profile_argument(parser)
     parser.add_argument("--clients", default="1,4,8", help="comma-separated client counts, one run each (default 1,4,8)")
     parser.add_argument("--database", default="sqlite,postgresql", help="sqlite, postgresql or both (default)")
     parser.add_argument("--postgres-url", default=os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES_URL),
@@ -552,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.perf_counter()
     length = f"{args.submissions} submissions" if args.submissions else f"{args.seconds:g} s"
-    print(f"ITI-41 Provide and Register Document Set-b: clients {args.clients}, {length} per run; "
+    print(f"ITI-41 Provide and Register Document Set-b, profile {args.profile}: clients {args.clients}, "
+          f"{length} per run; "
           f"ITI-43 {args.retrieve_seconds:g} s per run; {os.cpu_count()} CPUs")
     results, skipped = [], {}
     if args.blob_store == "s3":
@@ -582,7 +646,8 @@ def main(argv: list[str] | None = None) -> int:
         "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "parameters": {
-            "clients": args.client_counts, "databases": args.databases, "seconds": args.seconds,
+            "profile": args.profile, "clients": args.client_counts, "databases": args.databases,
+            "seconds": args.seconds,
             "submissions": args.submissions, "retrieve_seconds": args.retrieve_seconds,
             "document_kb": args.document_kb, "patients": args.patients, "warmup": args.warmup,
             "server_threads": args.server_threads, "blob_store": args.blob_store,

@@ -6,7 +6,10 @@ port. Client threads, each with its own keep-alive ``requests.Session``, send
 pre-built SubmitObjectsRequest envelopes (one SubmissionSet, N
 DocumentEntries and the N SubmissionSet→DocumentEntry HasMember
 associations per submission, every uniqueId unique) and check that every
-answer is ``ResponseStatusType:Success``.
+answer is ``ResponseStatusType:Success``. The server runs under
+``--profile`` (``Settings.profile``): ``ci-sis`` (default, as the gateway)
+with CI-SIS-conformant metadata, or ``ihe`` with generic IHE metadata
+(``bench/common.py``, ``build_submission``).
 
 Only the HTTP round trips are timed: every request body is serialised before
 the clock starts. Clients and server share one Python process (and its GIL),
@@ -16,7 +19,7 @@ same machine.
 Usage::
 
     .venv/bin/python bench/register_document_set.py [--database sqlite|postgresql|both]
-        [--clients 4] [--submissions 400] [--documents-per-submission 2] [--quick]
+        [--profile ci-sis|ihe] [--clients 4] [--submissions 400] [--documents-per-submission 2] [--quick]
 
 Nothing here asserts on time; it measures and reports.
 """
@@ -38,31 +41,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
-from lxml import etree
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from common import machine_info, percentile
-from gateway.config import Settings
+from common import (
+    add_profile_argument,
+    build_submission,
+    machine_info,
+    no_auth_settings,
+    percentile,
+    registry_response_check,
+)
+from gateway.config import Profile, Settings
 from gateway.serving import BackgroundServer
 from gateway.soap.client import request_envelope
-from gateway.soap.namespaces import SOAP12
 from gateway.ebxml import submit_objects_request
-from gateway.metadata import (
-    CX,
-    DTM,
-    HD,
-    XCN,
-    XON,
-    Association,
-    AssociationType,
-    Author,
-    Code,
-    DocumentEntry,
-    Submission,
-    SubmissionSet,
-    SubmissionSetStatus,
-)
 from gateway.store.database import Database
 from gateway.store.registry_store import RegistryStore
 
@@ -74,12 +67,9 @@ PG_SCHEMA = "bench_iti42"
 
 ITI42 = "urn:ihe:iti:2007:RegisterDocumentSet-b"
 CONTENT_TYPE = f'application/soap+xml; charset=UTF-8; action="{ITI42}"'
-RS_NS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
-SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
 
 #: OID roots of the generated identifiers: <root>.<run>.<kind>.<submission>[.<document>].
 OID_ROOT = "1.2.250.1.999.77"
-AFFINITY_DOMAIN = "1.3.6.1.4.1.21367.13.20.1000"
 PATIENTS = 50
 REQUEST_TIMEOUT_S = 60
 WARMUP = 10
@@ -89,93 +79,19 @@ QUICK_SUBMISSIONS = 20
 # -- request bodies -------------------------------------------------------------------
 
 
-def _author() -> Author:
-    return Author(
-        person=XCN(id="801234567897", family_name="DUPONT", given_name="Jean",
-                   assigning_authority=HD("", "1.2.250.1.71.4.2.1", "ISO")),
-        institutions=[XON(organization_name="Hopital Saint Louis", organization_identifier="1.2.250.1.71.4.2.2.7")],
-        roles=["Attending"],
-        specialties=["Cardiology"],
-    )
-
-
-def build_submission(run: int, n: int, documents: int) -> Submission:
-    """One SubmissionSet and ``documents`` DocumentEntries of one patient, all uniqueIds fresh."""
-    patient = CX.of(f"BENCH-{n % PATIENTS:04d}", AFFINITY_DOMAIN)
-    ss_id = "SubmissionSet01"
-    docs = []
-    assocs = []
-    for d in range(documents):
-        doc_id = f"Document{d + 1:02d}"
-        docs.append(DocumentEntry(
-            entry_uuid=doc_id,
-            unique_id=f"{OID_ROOT}.{run}.2.{n}.{d + 1}",
-            patient_id=patient,
-            source_patient_id=CX.of(f"LOCAL-{n}", "1.2.250.1.213.1.4.10"),
-            source_patient_info=["PID-5|DUPONT^Marie", "PID-7|19700101"],
-            authors=[_author()],
-            class_code=Code("REPORTS", "1.3.6.1.4.1.19376.1.2.6.1", "Reports"),
-            type_code=Code("11488-4", "2.16.840.1.113883.6.1", "Consult note"),
-            format_code=Code("urn:ihe:pcc:xphr:2007", "1.3.6.1.4.1.19376.1.2.3", "XPHR"),
-            healthcare_facility_type_code=Code("SA01", "1.2.250.1.71.4.2.4", "Etablissement public"),
-            practice_setting_code=Code("ETABLISSEMENT", "1.2.250.1.213.1.1.4.9", "Etablissement"),
-            confidentiality_codes=[Code("N", "2.16.840.1.113883.5.25", "Normal")],
-            event_codes=[Code("ANES", "1.2.250.1.213.1.1.4.2.1", "Anesthesie")],
-            creation_time=DTM("20240215093000"),
-            service_start_time=DTM("202402140800"),
-            service_stop_time=DTM("20240214"),
-            language_code="fr-FR",
-            mime_type="text/xml",
-            hash=f"{n:020x}{d:020x}",
-            size="1024",
-            repository_unique_id="1.2.250.1.999.2",
-            legal_authenticator=XCN(family_name="MARTIN", given_name="Paul"),
-        ))
-        assocs.append(Association(
-            entry_uuid=f"HasMember-SS-Doc{d + 1:02d}", type=AssociationType.HAS_MEMBER.value,
-            source=ss_id, target=doc_id, submission_set_status=SubmissionSetStatus.ORIGINAL,
-        ))
-    ss = SubmissionSet(
-        entry_uuid=ss_id,
-        unique_id=f"{OID_ROOT}.{run}.1.{n}",
-        source_id="1.2.250.1.999.4",
-        patient_id=patient,
-        submission_time=DTM("20240215100000"),
-        content_type_code=Code("04", "1.2.250.1.213.2.2", "Hospitalisation"),
-        authors=[_author()],
-    )
-    return Submission(submission_sets=[ss], documents=docs, associations=assocs)
-
-
-def envelope(body: etree._Element, to: str = "http://localhost/xds/registry") -> bytes:
-    return request_envelope(ITI42, body, to=to)[0]
-
-
-def build_bodies(run: int, first: int, count: int, documents: int) -> list[bytes]:
-    return [envelope(submit_objects_request(build_submission(run, n, documents)))
+def build_bodies(profile: str, run: int, first: int, count: int, documents: int) -> list[bytes]:
+    """SOAP envelopes of submissions ``first`` … ``first + count - 1`` (``common.build_submission``)."""
+    return [request_envelope(ITI42, submit_objects_request(build_submission(
+        profile, run, n, documents, oid_root=OID_ROOT, patients=PATIENTS)), to="http://localhost/xds/registry")[0]
             for n in range(first, first + count)]
 
 
 # -- response checking ----------------------------------------------------------------
 
 
-def check_response(response: requests.Response) -> str | None:
-    """None when the answer is a Success RegistryResponse, else a short description of what came back."""
-    try:
-        root = etree.fromstring(response.content)
-    except etree.XMLSyntaxError as exc:
-        return f"HTTP {response.status_code}, not XML ({exc}): {response.content[:200]!r}"
-    found = root.find(f".//{{{RS_NS}}}RegistryResponse")
-    if response.status_code == 200 and found is not None and found.get("status") == SUCCESS:
-        return None
-    if found is None:
-        reason = root.findtext(f".//{{{SOAP12}}}Reason/{{{SOAP12}}}Text") or "no RegistryResponse"
-        return f"HTTP {response.status_code}: {reason}"
-    errors = [
-        f"{e.get('errorCode')}: {e.get('codeContext')}"
-        for e in found.iterfind(f"{{{RS_NS}}}RegistryErrorList/{{{RS_NS}}}RegistryError")
-    ]
-    return f"HTTP {response.status_code}, status {found.get('status')}: " + ("; ".join(errors) or "no error listed")
+def check_response(response: requests.Response) -> tuple[str | None, list[str]]:
+    """(None, warnings) when the answer is a Success RegistryResponse, else (a short description, [])."""
+    return registry_response_check(response.status_code, response.content)
 
 
 # -- databases -------------------------------------------------------------------------
@@ -226,6 +142,7 @@ def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> di
         work.put(body)
     latencies: list[list[float]] = [[] for _ in range(clients)]
     failures: list[list[str]] = [[] for _ in range(clients)]
+    warned: list[list[str]] = [[] for _ in range(clients)]
     client_cpu = [0.0] * clients
     timed_out = threading.Event()
     start = threading.Barrier(clients + 1)
@@ -255,27 +172,32 @@ def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> di
                                         timeout=REQUEST_TIMEOUT_S)
                 response.content  # read the whole answer inside the timing
                 elapsed = time.perf_counter() - t0
-                problem = check_response(response)
+                problem, warnings = check_response(response)
             except requests.RequestException as exc:
                 elapsed = time.perf_counter() - t0
-                problem = f"{type(exc).__name__}: {exc}"
+                problem, warnings = f"{type(exc).__name__}: {exc}", []
             latencies[i].append(elapsed)
             if problem is not None:
                 failures[i].append(problem)
+            if warnings:
+                warned[i].append("; ".join(warnings))
 
     threads = [threading.Thread(target=client, args=(i,), name=f"client-{i}") for i in range(clients)]
     for t in threads:
         t.start()
     start.wait()
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
     return {
         "wall": wall,
+        "process_cpu": time.process_time() - cpu0,
         "client_cpu": sum(client_cpu),
         "latencies": sorted(x for per in latencies for x in per),
         "failures": [x for per in failures for x in per],
+        "warnings": [x for per in warned for x in per],
         "timed_out": timed_out.is_set(),
     }
 
@@ -283,14 +205,14 @@ def send_all(url: str, bodies: list[bytes], clients: int, deadline: float) -> di
 def run_database(target: Target, data_dir: Path, bodies: list[bytes], warmup: list[bytes], args,
                  deadline: float) -> dict:
     settings = Settings(data_dir=data_dir, database_url=target.db.url.render_as_string(hide_password=False),
-                        threads=args.server_threads)
+                        threads=args.server_threads, profile=Profile(args.profile), **no_auth_settings())
     server = BackgroundServer(settings, target.db)
     url = f"{server.base_url}/xds/registry"
     try:
         if warmup:
             warm = send_all(url, warmup, min(args.clients, len(warmup)), deadline)
             if warm["failures"]:
-                print(f"  warm-up failure: {warm['failures'][0]}")
+                print(f"  warm-up failure: {warm['failures'][0][:2000]}")
         outcome = send_all(url, bodies, args.clients, deadline)
     finally:
         server.stop()
@@ -309,16 +231,21 @@ def run_database(target: Target, data_dir: Path, bodies: list[bytes], warmup: li
     return {
         "database": target.name,
         "server_version": target.server_version,
+        "profile": args.profile,
         "clients": args.clients,
         "submissions_sent": sent,
         "submissions_ok": ok,
         "failures": failed,
         "first_failure": outcome["failures"][0] if failed else None,
+        "answers_with_warnings": len(outcome["warnings"]),
+        "first_warning": outcome["warnings"][0] if outcome["warnings"] else None,
         "timed_out": outcome["timed_out"],
         "wall_seconds": round(wall, 3),
         "submissions_per_second": round(ok / wall, 2) if wall else None,
         "documents_per_second": round(ok * args.documents_per_submission / wall, 2) if wall else None,
         "client_cpu_ms_per_request": round(outcome["client_cpu"] / sent * 1000, 2) if sent else None,
+        # server and clients together (one process): the most stable figure from run to run
+        "process_cpu_ms_per_request": round(outcome["process_cpu"] / sent * 1000, 2) if sent else None,
         "latency_ms": {**ms, "mean": round(sum(lat) / sent * 1000, 2) if sent else None,
                        "max": round(max(lat) * 1000, 2) if lat else None},
         "stored_after_run": stored,
@@ -332,10 +259,13 @@ def report(r: dict) -> None:
     if r["submissions_sent"]:
         print(f"  {r['submissions_per_second']:.1f} submissions/s, {r['documents_per_second']:.1f} documents/s")
         print(f"  latency ms: p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}")
-        print(f"  client-side CPU: {r['client_cpu_ms_per_request']:.2f} ms per request")
-    print(f"  failures: {r['failures']}")
+        print(f"  CPU per request: {r['process_cpu_ms_per_request']:.2f} ms for the process (server and clients), "
+              f"{r['client_cpu_ms_per_request']:.2f} ms of it in the client threads")
+    print(f"  failures: {r['failures']}; answers with warnings: {r['answers_with_warnings']}")
     if r["first_failure"]:
-        print(f"  first failure: {r['first_failure']}")
+        print(f"  first failure: {r['first_failure'][:2000]}")
+    if r["first_warning"]:
+        print(f"  first warning: {r['first_warning'][:2000]}")
 
 
 
@@ -347,6 +277,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES_URL),
                         help=f"SQLAlchemy URL (default: ${POSTGRES_ENV} or {DEFAULT_POSTGRES_URL}); "
                              f"the benchmark drops and recreates the schema {PG_SCHEMA} there")
+    add_profile_argument(parser)
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads (default 4)")
     parser.add_argument("--submissions", type=int, default=400, help="timed submissions per database (default 400)")
     parser.add_argument("--documents-per-submission", type=int, default=2, help="DocumentEntries per submission")
@@ -379,11 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     run = int(time.time())  # keeps uniqueIds distinct between runs, should a schema be reused
 
-    print(f"ITI-42 Register Document Set-b: {args.submissions} submissions x {args.documents_per_submission} "
-          f"documents, {args.clients} client(s), {args.server_threads} server threads, {os.cpu_count()} CPUs")
+    print(f"ITI-42 Register Document Set-b, profile {args.profile}: {args.submissions} submissions x "
+          f"{args.documents_per_submission} documents, {args.clients} client(s), {args.server_threads} server "
+          f"threads, {os.cpu_count()} CPUs")
     t0 = time.perf_counter()
-    warmup = build_bodies(run, 0, args.warmup, args.documents_per_submission)
-    bodies = build_bodies(run, args.warmup, args.submissions, args.documents_per_submission)
+    warmup = build_bodies(args.profile, run, 0, args.warmup, args.documents_per_submission)
+    bodies = build_bodies(args.profile, run, args.warmup, args.submissions, args.documents_per_submission)
     size = sum(map(len, bodies)) / len(bodies)
     print(f"built {len(warmup) + len(bodies)} request bodies (mean {size / 1024:.1f} KiB) "
           f"in {time.perf_counter() - t0:.1f} s (not timed)")
@@ -415,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(),
         "parameters": {
             "databases": databases,
+            "profile": args.profile,
             "clients": args.clients,
             "submissions": args.submissions,
             "documents_per_submission": args.documents_per_submission,
