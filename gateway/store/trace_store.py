@@ -32,7 +32,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway.audit.chain import GENESIS_HASH, ChainHead, ChainProblem, chain_hash, roles_json, verify_chain
+from gateway.audit.chain import GENESIS_HASH, ChainHead, ChainProblem, canonical_fields, chain_hash, verify_chain
 from gateway.audit.model import AccessTrace, Outcome
 from gateway.metadata import Code
 
@@ -212,24 +212,11 @@ class TraceStore:
 
 
 def _row(trace: AccessTrace) -> dict[str, Any]:
+    # The columns are the hashed fields (one list, so that nothing stored escapes the hash),
+    # with the time as a datetime rather than its canonical text, and the chain links.
     return {
-        "sequence": trace.sequence,
+        **canonical_fields(trace),
         "recorded_at": trace.recorded_at,
-        "transaction": trace.transaction,
-        "actor_id": trace.actor_id,
-        "actor_name": trace.actor_name,
-        "actor_kind": trace.actor_kind,
-        "actor_roles": roles_json(trace),
-        "structure_id": trace.structure_id,
-        "software_name": trace.software_name,
-        "software_version": trace.software_version,
-        "software_approval": trace.software_approval,
-        "access_mode": trace.access_mode,
-        "break_the_glass": trace.break_the_glass,
-        "patient_key": trace.patient_key,
-        "object_ids": list(trace.object_ids),
-        "outcome": trace.outcome.value,
-        "error_code": trace.error_code,
         "previous_hash": trace.previous_hash,
         "hash": trace.hash,
     }
