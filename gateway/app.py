@@ -8,6 +8,9 @@ from pathlib import Path
 import flask
 
 from .api import api_blueprint
+from .api.auth import ApiAuth
+from .audit.recorder import TraceRecorder
+from .audit.syslog import open_trace_sink
 from .blobs import BlobStore, FileSystemBlobStore
 from .access.pki import TrustStore, TrustStoreError, load_trust_store
 from .config import Auth, BlobStoreKind, ConfigError, Profile, Settings
@@ -75,13 +78,13 @@ def open_trust_store(settings: Settings) -> TrustStore | None:
     return trust
 
 
-def authenticator(settings: Settings, database: Database) -> Authenticator:
-    """The SOAP ports' ``authenticate`` hook for ``XDSGW_AUTH``."""
+def authenticator(settings: Settings, database: Database, trust: TrustStore | None) -> Authenticator:
+    """The SOAP ports' ``authenticate`` hook for ``XDSGW_AUTH``; ``trust`` from :func:`open_trust_store`."""
     if settings.auth is Auth.NONE:
         log.warning("authentication is off (XDSGW_AUTH=none): for local trials only; "
                     "every XDS.b request is served without a VIHF")
         return no_authentication
-    return vihf_authenticator(open_trust_store(settings), database)
+    return vihf_authenticator(trust, database)
 
 
 def create_app(
@@ -96,13 +99,17 @@ def create_app(
     app.extensions["xdsgw.db"] = database
 
     profile, document_check = _profile(settings, database)
-    registry = DocumentRegistry(database, patient_policy=settings.patient_policy, profile=profile)
-    queries = StoredQueryService(database, max_results=settings.max_results)
+    # Traces are written by the services; a copy of each committed one goes to the ATNA collector, if any.
+    recorder = TraceRecorder(database, open_trace_sink(settings, destination=f"http://{settings.host}:{settings.port}"))
+    app.extensions["xdsgw.traces"] = recorder
+    registry = DocumentRegistry(database, patient_policy=settings.patient_policy, profile=profile, recorder=recorder)
+    queries = StoredQueryService(database, max_results=settings.max_results, recorder=recorder)
     repository = DocumentRepository(
         registry, blobs or open_blob_store(settings), repository_unique_id=settings.repository_unique_id,
         document_check=document_check,
     )
-    authenticate = authenticator(settings, database)
+    trust = open_trust_store(settings) if settings.auth is Auth.VIHF else None
+    authenticate = authenticator(settings, database, trust)
     app.register_blueprint(
         soap_blueprint(
             "registry",
@@ -125,7 +132,7 @@ def create_app(
         )
     )
 
-    app.register_blueprint(api_blueprint(database))
+    app.register_blueprint(api_blueprint(database, auth=ApiAuth.from_settings(settings, trust)))
 
     @app.get("/health")
     def health() -> flask.Response:

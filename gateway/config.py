@@ -88,6 +88,17 @@ class Settings:
     #: Folder of the CA certificates (``*.pem``) that VIHF signers must chain to; empty means
     #: ``<data_dir>/trust``. Read at start.
     trust_dir: str = ""
+    #: The administrators' bearer token for ``/api`` and ``/fhir`` (at least 32 characters); empty:
+    #: no administrator can sign in (patients still read their own traces with their VIHF).
+    admin_token: str = ""
+    #: IHE ATNA audit messages streamed as RFC 5424 syslog to a collector: ``tcp://host:port`` or
+    #: ``tls://host:port`` (RFC 5425); empty: off. Traces are kept in the database either way.
+    atna_syslog: str = ""
+    #: TLS of ``atna_syslog``: CA certificates to verify the collector with (empty: the system's),
+    #: and the gateway's own certificate and key when the collector asks for one (mutual TLS).
+    atna_ca_file: str = ""
+    atna_cert_file: str = ""
+    atna_key_file: str = ""
     #: Server worker threads for `serve`.
     threads: int = 8
     log_level: str = "INFO"
@@ -171,6 +182,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 _OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+#: Shortest administrator token: 32 characters of a random token are ~190 bits.
+MIN_ADMIN_TOKEN_CHARS = 32
+_SYSLOG_URL = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})")
 #: Smallest request limit that still lets a SOAP envelope through.
 MIN_REQUEST_BYTES = 4096
 
@@ -195,6 +209,16 @@ def _check(settings: Settings) -> None:
         raise bad("cda_schema", settings.cda_schema, "is not a file (the path of CDA_extended.xsd)")
     if settings.trust_dir and Path(settings.trust_dir).exists() and not Path(settings.trust_dir).is_dir():
         raise bad("trust_dir", settings.trust_dir, "is not a folder (of CA certificates, *.pem)")
+    if settings.admin_token and len(settings.admin_token) < MIN_ADMIN_TOKEN_CHARS:
+        raise bad("admin_token", "…", f"must be at least {MIN_ADMIN_TOKEN_CHARS} characters "
+                  "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+    if settings.atna_syslog and not _SYSLOG_URL.fullmatch(settings.atna_syslog):
+        raise bad("atna_syslog", settings.atna_syslog, "is not tcp://host:port or tls://host:port")
+    for name in ("atna_ca_file", "atna_cert_file", "atna_key_file"):
+        if getattr(settings, name) and not Path(getattr(settings, name)).is_file():
+            raise bad(name, getattr(settings, name), "is not a file (PEM)")
+    if bool(settings.atna_cert_file) != bool(settings.atna_key_file):
+        raise bad("atna_cert_file", settings.atna_cert_file, "and XDSGW_ATNA_KEY_FILE go together (mutual TLS)")
     if settings.blob_store is BlobStoreKind.S3 and not settings.s3_bucket:
         raise bad("s3_bucket", settings.s3_bucket, "must name a bucket when XDSGW_BLOB_STORE=s3")
     if settings.blob_store is BlobStoreKind.S3 and not settings.s3_prefix.strip("/"):

@@ -8,6 +8,7 @@ than skips).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from gateway.store.database import Database
 from .support.databases import fresh_postgres_schema
 from .support.seaweed import s3_server  # noqa: F401  (one SeaweedFS server for the whole session)
 from .support.server import RunningGateway, empty, start_server
+from .support.soap_client import acting_for
 
 PG_SCHEMA = "gateway_it"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -47,10 +49,13 @@ def gateway_server(database, tmp_path_factory):
 
 
 @pytest.fixture
-def gateway(gateway_server) -> RunningGateway:
-    """The running gateway with an empty registry."""
+def gateway(gateway_server) -> Iterator[RunningGateway]:
+    """The running gateway with an empty registry; demo VIHFs name the factories' patient by default."""
+    from .factories import PATIENT
+
     empty(gateway_server.db)
-    return gateway_server
+    with acting_for(PATIENT):
+        yield gateway_server
 
 
 @pytest.fixture(scope="session")
@@ -70,10 +75,14 @@ def ci_sis_gateway_server(database, tmp_path_factory):
 
 
 @pytest.fixture
-def ci_sis_gateway(ci_sis_gateway_server) -> RunningGateway:
-    """The French-profile gateway with an empty registry (the hand-written corpus is French metadata)."""
+def ci_sis_gateway(ci_sis_gateway_server) -> Iterator[RunningGateway]:
+    """The French-profile gateway with an empty registry (the hand-written corpus is French metadata);
+    demo VIHFs name the corpus patient by default."""
+    from .ci_sis_factories import PATIENT_INS as PATIENT
+
     empty(ci_sis_gateway_server.db)
-    return ci_sis_gateway_server
+    with acting_for(PATIENT):
+        yield ci_sis_gateway_server
 
 
 def _ebrs(name: str):

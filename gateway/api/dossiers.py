@@ -8,8 +8,8 @@ takes both in its body.
 
 Every change is traced (``gateway.audit``) in the transaction that makes
 it, and so is every change refused for a missing dossier or a conflicting
-state, with the administration API as actor: there is no authentication
-yet (the VIHF part of issue 6 will put the real caller there).
+state; every read of a dossier is traced right after it (:func:`trace_read`).
+The traces name the caller who signed in (:mod:`.auth`).
 """
 
 from __future__ import annotations
@@ -21,21 +21,21 @@ from typing import Any
 import flask
 
 from gateway.access.dossier import Authorization, DossierStatus
-from gateway.access.model import Actor, ActorKind
 from gateway.audit import AccessTrace, Outcome, ins_key, split_key
 from gateway.store.database import Database
 from gateway.store.dossier_store import DossierRecord, DossierStore
 from gateway.store.trace_store import TraceStore
 from gateway.validation.ins import INS_OIDS, is_ins_oid, nir_format_problems
 
+from .auth import current_actor
 from .problems import ApiProblem, problem_response
 
-#: Who the traces of this API name until the admin API is authenticated.
-ADMIN_ACTOR = Actor(id="admin-api", name="dossier administration API (unauthenticated)", kind=ActorKind.SYSTEM)
 #: Transactions of the administration API, as traces name them.
 CREATE, CLOSE, REOPEN, CHOICES, PROFESSIONAL = (
     "DOSSIER:create", "DOSSIER:close", "DOSSIER:reopen", "DOSSIER:choices", "DOSSIER:professional"
 )
+#: Reading a dossier (``GET /api/dossiers/{ins}``).
+READ = "DOSSIER:read"
 #: A professional id in a URL: the national id (``8`` + RPPS, ``0`` + ADELI, …) or a local one.
 _PROFESSIONAL_ID_LENGTH = 64
 
@@ -54,6 +54,18 @@ def patient_key_of(ins: str, oid: str | None, default_oid: str) -> str:
     if problems:
         raise ApiProblem(400, "invalid-ins", f"the INS '{ins}' {problems[0]}")
     return ins_key(ins, oid)
+
+
+def trace_read(database: Database, key: str, transaction: str, *, object_ids: tuple[str, ...] = (),
+               outcome: Outcome = Outcome.SUCCESS, error_code: str | None = None) -> None:
+    """Trace a read of ``key``'s dossier or traces, right after it, in a transaction of its own.
+
+    The read itself runs in a read-only session (snapshot, statement timeout);
+    a read whose trace cannot be written raises here, and is not answered.
+    """
+    with database.session() as session:
+        TraceStore(session).append(AccessTrace.of(current_actor(), transaction, patient_id=key,
+                                                  object_ids=object_ids, outcome=outcome, error_code=error_code))
 
 
 def dossier_json(record: DossierRecord) -> dict[str, Any]:
@@ -112,16 +124,17 @@ def add_dossier_routes(bp: flask.Blueprint, database: Database, default_oid: str
 
     def refuse(session, key: str, transaction: str, status: int, code: str, detail: str,
                object_ids: tuple[str, ...] = ()) -> flask.Response:
-        # A refused change is traced like a done one, and committed: the
+        # A refused request is traced like a done one, and committed: the
         # patient sees what was attempted on their dossier.
         TraceStore(session).append(AccessTrace.of(
-            ADMIN_ACTOR, transaction, patient_id=key, object_ids=object_ids, outcome=Outcome.FAILURE,
+            current_actor(), transaction, patient_id=key, object_ids=object_ids, outcome=Outcome.FAILURE,
             error_code=code,
         ))
         return problem_response(status, code, detail)
 
     def done(session, key: str, transaction: str, object_ids: tuple[str, ...] = ()) -> None:
-        TraceStore(session).append(AccessTrace.of(ADMIN_ACTOR, transaction, patient_id=key, object_ids=object_ids))
+        TraceStore(session).append(AccessTrace.of(current_actor(), transaction, patient_id=key,
+                                                  object_ids=object_ids))
 
     def no_dossier(key: str) -> str:
         matricule, oid = split_key(key)
@@ -157,7 +170,9 @@ def add_dossier_routes(bp: flask.Blueprint, database: Database, default_oid: str
         with database.session(read_only=True) as session:
             record = DossierStore(session).get_record(key)
         if record is None:
+            trace_read(database, key, READ, outcome=Outcome.FAILURE, error_code="no-dossier")
             raise ApiProblem(404, "no-dossier", no_dossier(key))
+        trace_read(database, key, READ)
         return flask.jsonify(dossier_json(record))
 
     def change_status(ins: str, transaction: str, wanted: DossierStatus):

@@ -10,6 +10,11 @@ the way IHE ITI-81 "Retrieve ATNA Audit Event" (RESTful ATNA, ITI TF-2
 ``date`` with the ``ge``/``gt``/``le``/``lt`` prefixes (FHIR R4 §3.1.1.5.6
 "date" search), ``subtype`` as a token, ``_count`` and ``_offset`` for
 paging; and ``/fhir/AuditEvent/{id}`` reads one.
+
+Reading traces is itself traced, right after the read and before the
+answer leaves (the answer shows the accesses before it): ``DOSSIER:traces`` for the JSON list,
+``DOSSIER:audit-events`` for the FHIR search and read, in the patient's
+dossier, with the caller who signed in as actor.
 """
 
 from __future__ import annotations
@@ -27,13 +32,15 @@ from gateway.store.database import Database
 from gateway.store.trace_store import TraceStore
 from gateway.validation.ins import is_ins_oid
 
-from .dossiers import iso, patient_key_of
+from .dossiers import iso, patient_key_of, trace_read
 from .problems import ApiProblem, FhirProblem, fhir_response, operation_outcome
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 _MICROSECOND = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
+#: Reading the traces: the JSON list (``GET /api/dossiers/{ins}/traces``) and the FHIR AuditEvents.
+TRACES, AUDIT_EVENTS = "DOSSIER:traces", "DOSSIER:audit-events"
 
 
 def trace_json(trace: AccessTrace) -> dict[str, Any]:
@@ -114,6 +121,7 @@ def add_trace_routes(bp: flask.Blueprint, database: Database, default_oid: str, 
             store = TraceStore(session)
             total = store.count(key, **filters)
             traces = store.query(key, **filters, limit=size, offset=(page - 1) * size)
+        trace_read(database, key, TRACES)
         return flask.jsonify({
             "patient_id": key,
             "page": page,
@@ -131,13 +139,36 @@ def add_trace_routes(bp: flask.Blueprint, database: Database, default_oid: str, 
 
     @bp.get("/fhir/AuditEvent/<id>")
     def read_audit_event(id: str):  # noqa: A002 (the FHIR name, as the OpenAPI document spells it)
-        trace = None
-        if id.isdigit() and len(id) <= 18:
-            with database.session(read_only=True) as session:
-                trace = TraceStore(session).get(int(id))
+        with database.session(read_only=True) as session:
+            trace = _stored(TraceStore(session), id)
         if trace is None:
             return operation_outcome(404, "not-found", f"no AuditEvent with id {id!r}")
+        if trace.patient_key is not None:
+            trace_read(database, trace.patient_key, AUDIT_EVENTS, object_ids=(id,))
         return fhir_response(to_fhir_audit_event(trace, source_name=source_name))
+
+
+def _stored(store: TraceStore, id: str) -> AccessTrace | None:  # noqa: A002
+    return store.get(int(id)) if id.isdigit() and len(id) <= 18 else None
+
+
+def audit_event_patient(database: Database, id: str) -> str | None:  # noqa: A002
+    """The patient key of the AuditEvent ``id`` (None: the trace names no patient); FhirProblem 404 if none."""
+    with database.session(read_only=True) as session:
+        trace = _stored(TraceStore(session), id)
+    if trace is None:
+        raise FhirProblem(404, "not-found", f"no AuditEvent with id {id!r}")
+    return trace.patient_key
+
+
+def search_patient() -> str | None:
+    """The patient key of the AuditEvent search being served; None unless it names exactly one patient.
+
+    FhirProblem (400) when the one patient it names is malformed.
+    """
+    args = flask.request.args
+    patients = args.getlist("patient") + args.getlist("patient.identifier")
+    return _patient_key(patients[0]) if len(patients) == 1 else None
 
 
 _SEARCH_PARAMETERS = {"patient", "patient.identifier", "date", "subtype", "_count", "_offset", "_format"}
@@ -166,6 +197,7 @@ def _search(database: Database, source_name: str) -> flask.Response:
         store = TraceStore(session)
         total = store.count(key, **filters)
         traces = store.query(key, **filters, limit=count, offset=offset) if count else []
+    trace_read(database, key, AUDIT_EVENTS)
     base = flask.request.host_url.rstrip("/") + flask.url_for(".search_audit_events")
     params = [(k, v) for k, v in args.items(multi=True) if k not in ("_count", "_offset")]
 

@@ -38,7 +38,7 @@ the Document Registry / Repository — the gateway — for its client:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.access.model import AccessMode, ActorKind
 
@@ -67,8 +67,8 @@ _IMPORT = (DCM, "110107", "Import")
 _EXPORT = (DCM, "110106", "Export")
 _PATIENT_RECORD = (DCM, "110110", "Patient Record")
 
-#: IHE transaction → (event type, action, subtype display).
-_IHE_EVENTS: dict[str, tuple[tuple[str, str, str], str, str]] = {
+#: IHE transaction → (event type, action, subtype display); shared with the ATNA messages (:mod:`.atna`).
+IHE_EVENTS: dict[str, tuple[tuple[str, str, str], str, str]] = {
     "ITI-18": (_QUERY, "E", "Registry Stored Query"),
     "ITI-41": (_IMPORT, "C", "Provide and Register Document Set-b"),
     "ITI-42": (_IMPORT, "C", "Register Document Set-b"),
@@ -79,16 +79,46 @@ _IHE_EVENTS: dict[str, tuple[tuple[str, str, str], str, str]] = {
 #: Reading transactions: their user is an information recipient (BALP UserAgentTypesVS).
 _READS = {"ITI-18", "ITI-43"}
 
-_OUTCOMES = {
+#: Trace outcome → (AuditEventOutcome / DICOM EventOutcomeIndicator, display).
+OUTCOMES = {
     Outcome.SUCCESS: ("0", "Success"),
     Outcome.REFUSED: ("4", "Minor failure"),
     Outcome.FAILURE: ("8", "Serious failure"),
 }
 
-_PURPOSES = {
+#: Emergency access mode → the v3-ActReason purpose of use (system, code, display).
+PURPOSES = {
     AccessMode.BREAK_THE_GLASS.value: (ACT_REASON, "BTG", "break the glass"),
     AccessMode.EMERGENCY_CENTRE.value: (ACT_REASON, "ETREAT", "Emergency Treatment"),
 }
+
+
+class EventCodes(NamedTuple):
+    """What kind of event a trace records, as both the FHIR and the ATNA forms code it."""
+
+    #: The DICOM event id (system, code, display): DCM 110112 Query, …
+    type: tuple[str, str, str]
+    #: E, C, R, U or D.
+    action: str
+    #: The transaction (system, code, display): ``urn:ihe:event-type-code`` ITI-18, or a local one.
+    subtype: tuple[str, str, str]
+
+
+def event_codes(trace: AccessTrace) -> EventCodes:
+    """The event id, action and transaction code of ``trace`` (see the module doc)."""
+    transaction = trace.iti_transaction
+    if transaction in IHE_EVENTS:
+        event_type, action, display = IHE_EVENTS[transaction]
+        return EventCodes(event_type, action, (IHE_EVENT_TYPE, transaction, display))
+    action = "C" if trace.transaction.endswith(":create") else "U"
+    return EventCodes(_PATIENT_RECORD, action, (LOCAL_EVENT_TYPE, trace.transaction, ""))
+
+
+def stored_query(trace: AccessTrace) -> tuple[str, str | None]:
+    """The stored query of an ITI-18 trace: its name (``FindDocuments``) and its id, None when the name is
+    not a known query's (:func:`~.model.stored_query_transaction` then kept the id as sent, as the name)."""
+    name = trace.transaction.partition(":")[2]
+    return name, QUERY_IDS_BY_NAME.get(name)
 
 
 def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
@@ -108,27 +138,21 @@ def to_fhir_audit_event(
 ) -> dict[str, Any]:
     """The FHIR R4 AuditEvent (JSON) of a stored trace; see the module doc for the mapping."""
     transaction = trace.iti_transaction
-    if transaction in _IHE_EVENTS:
-        event_type, action, display = _IHE_EVENTS[transaction]
-        subtype = _coding(IHE_EVENT_TYPE, transaction, display)
-    else:
-        event_type = _PATIENT_RECORD
-        action = "C" if trace.transaction.endswith(":create") else "U"
-        subtype = _coding(LOCAL_EVENT_TYPE, trace.transaction)
-    outcome, _ = _OUTCOMES[trace.outcome]
+    event_type, action, subtype = event_codes(trace)
+    outcome, _ = OUTCOMES[trace.outcome]
     event: dict[str, Any] = {"resourceType": "AuditEvent"}
     if trace.sequence is not None:
         event["id"] = str(trace.sequence)
     event.update(
         type=_coding(*event_type),
-        subtype=[subtype],
+        subtype=[_coding(*subtype)],
         action=action,
         recorded=trace.recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         outcome=outcome,
     )
     if trace.error_code:
         event["outcomeDesc"] = trace.error_code
-    purpose = _PURPOSES.get(trace.access_mode)
+    purpose = PURPOSES.get(trace.access_mode)
     if purpose is not None:
         event["purposeOfEvent"] = [{
             "coding": [_coding(*purpose), _coding(DMP_PURPOSE_OF_USE, trace.access_mode)],
@@ -206,18 +230,17 @@ def _entities(trace: AccessTrace, transaction: str) -> list[dict[str, Any]]:
             "role": _coding(OBJECT_ROLE, "1", "Patient"),
         })
     if transaction == "ITI-18":
-        name = trace.transaction.partition(":")[2]
+        name, query_id = stored_query(trace)
         query: dict[str, Any] = {
             "type": _coding(AUDIT_ENTITY_TYPE, "2", "System Object"),
             "role": _coding(OBJECT_ROLE, "24", "Query"),
         }
-        query_id = QUERY_IDS_BY_NAME.get(name)
         if query_id:
             query = {"what": {"identifier": {"value": query_id}}, **query}
         if name:
             query["name"] = name
         entities.append(query)
-    role = _coding(OBJECT_ROLE, "3", "Report") if transaction in _IHE_EVENTS else \
+    role = _coding(OBJECT_ROLE, "3", "Report") if transaction in IHE_EVENTS else \
         _coding(OBJECT_ROLE, "11", "Security User Entity")
     for object_id in trace.object_ids:
         entities.append({

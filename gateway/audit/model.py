@@ -116,12 +116,16 @@ class AccessTrace:
         outcome: Outcome = Outcome.SUCCESS,
         error_code: str | None = None,
         recorded_at: datetime | None = None,
+        break_the_glass: bool | None = None,
     ) -> AccessTrace:
         """The trace of ``transaction`` done by ``actor``.
 
         ``patient_id`` (any CX spelling) defaults to the patient of the
         actor's VIHF; a value that names no patient is traced without one
-        rather than lost: refusals must be traced too.
+        rather than lost: refusals must be traced too. ``break_the_glass``
+        defaults to the VIHF's mode being bris de glace; the services pass the
+        access decision's flag, set when only an emergency mode (bris de
+        glace, centre 15) opened the dossier.
         """
         patient = patient_id or actor.patient_id
         try:
@@ -139,7 +143,7 @@ class AccessTrace:
             software_version=actor.software_version,
             software_approval=actor.software_approval,
             access_mode=AccessMode(actor.access_mode).value,
-            break_the_glass=actor.is_break_the_glass,
+            break_the_glass=actor.is_break_the_glass if break_the_glass is None else break_the_glass,
             patient_key=key,
             object_ids=tuple(object_ids),
             outcome=outcome,

@@ -10,13 +10,14 @@ from lxml import etree
 
 from ..ebxml import read_submit_objects_request, registry_response
 from ..ebxml.adhoc_query import adhoc_query_response, read_adhoc_query_request
+from ..audit.model import ITI_42
 from ..ebxml.namespaces import lcm
 from ..metadata.query import ReturnType
 from ..registry import DocumentRegistry
 from ..registry.stored_queries import StoredQueryService
 from ..soap.endpoint import Operation
 from ..soap.envelope import SoapRequest
-from ..validation.findings import has_errors
+from .caller import caller
 
 REGISTER_DOCUMENT_SET_B = "urn:ihe:iti:2007:RegisterDocumentSet-b"
 REGISTER_DOCUMENT_SET_B_RESPONSE = "urn:ihe:iti:2007:RegisterDocumentSet-bResponse"
@@ -28,13 +29,15 @@ def register_document_set_b(registry: DocumentRegistry):
     """ITI-42: SubmitObjectsRequest in, RegistryResponse out (ITI TF-2 §3.42.4.1 and §3.42.4.2)."""
 
     def handle(request: SoapRequest) -> tuple[etree._Element, None]:
+        actor = caller(request)
         read = read_submit_objects_request(request.body)
         if request.body.tag != lcm("SubmitObjectsRequest"):
+            registry.trace_failure(actor, ITI_42, None, read.findings)
             return registry_response(read.findings), None
         # The reader's findings go in with the submission: the answer lists
         # those and validation's together (ITI TF-3 §4.2.4), and any error
         # among them keeps the whole submission out.
-        outcome = registry.register(read.submission, findings=read.findings)
+        outcome = registry.register(read.submission, actor=actor, findings=read.findings)
         return registry_response(outcome.findings), None
 
     return handle
@@ -45,12 +48,9 @@ def registry_stored_query(queries: StoredQueryService):
 
     def handle(request: SoapRequest) -> tuple[etree._Element, None]:
         read = read_adhoc_query_request(request.body)
-        if read.query is None or has_errors(read.findings):
-            return adhoc_query_response([], ReturnType.LEAF_CLASS, read.findings), None
-        outcome = queries.run(read.query)
-        return adhoc_query_response(
-            outcome.objects, read.query.return_type, read.findings + outcome.findings,
-        ), None
+        outcome = queries.run(read.query, actor=caller(request), findings=read.findings)
+        return_type = read.query.return_type if read.query is not None else ReturnType.LEAF_CLASS
+        return adhoc_query_response(outcome.objects, return_type, outcome.findings), None
 
     return handle
 

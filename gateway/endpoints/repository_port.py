@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..audit.model import ITI_41
 from ..ebxml import registry_response
+from ..registry.register import submission_patient
 from ..ebxml.provide_and_register import read_provide_and_register_request
 from ..ebxml.retrieve import read_retrieve_document_set_request, retrieve_document_set_response
 from ..metadata.repository import Buffer
@@ -19,6 +21,7 @@ from ..soap.endpoint import Operation
 from ..soap.envelope import SoapRequest
 from ..soap.mtom import Attachment, MtomError
 from ..validation.findings import has_errors
+from .caller import caller
 
 PROVIDE_AND_REGISTER_DOCUMENT_SET_B = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
 PROVIDE_AND_REGISTER_DOCUMENT_SET_B_RESPONSE = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse"
@@ -37,10 +40,13 @@ def provide_and_register_document_set_b(repository: DocumentRepository):
             except MtomError as problem:
                 raise ValueError(problem.reason) from None
 
+        actor = caller(request)
         read = read_provide_and_register_request(request.body, content)
         if read.request is None or has_errors(read.findings):
+            patient = submission_patient(read.request.submission) if read.request is not None else None
+            repository.registry.trace_failure(actor, ITI_41, patient, read.findings)
             return registry_response(read.findings), None
-        outcome = repository.provide_and_register(read.request, findings=read.findings)
+        outcome = repository.provide_and_register(read.request, actor=actor, findings=read.findings)
         return registry_response(outcome.findings), None
 
     return handle
@@ -51,8 +57,8 @@ def retrieve_document_set(repository: DocumentRepository):
 
     def handle(request: SoapRequest) -> tuple[etree._Element, list[Attachment]]:
         references, findings = read_retrieve_document_set_request(request.body)
-        outcome = repository.retrieve(references)
-        payload, parts = retrieve_document_set_response(outcome.documents, findings + outcome.findings)
+        outcome = repository.retrieve(references, actor=caller(request), findings=findings)
+        payload, parts = retrieve_document_set_response(outcome.documents, outcome.findings)
         attachments = [
             Attachment(content_id, document.mime_type, chunks=document.content, size=document.size)
             for content_id, document in parts

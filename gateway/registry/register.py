@@ -25,6 +25,10 @@ from ..metadata import (
     Folder,
     Submission,
 )
+from ..access.control import AccessControl, Transaction
+from ..access.model import Actor
+from ..audit.model import ITI_42, AccessTrace, Outcome
+from ..audit.recorder import TraceRecorder
 from ..metadata.ids import claims_uuid
 from ..store.database import Database
 from ..store.registry_store import RegistryStore
@@ -53,8 +57,10 @@ class RegisterOutcome:
 
 
 class _Rejected(Exception):
-    def __init__(self, findings: list[Finding]):
+    def __init__(self, findings: list[Finding], *, refused: bool = False):
         self.findings = findings
+        #: The access decision said no (traced ``refused``, not ``failure``).
+        self.refused = refused
 
 
 def assign_entry_uuids(submission: Submission) -> dict[str, str]:
@@ -78,15 +84,22 @@ def assign_entry_uuids(submission: Submission) -> dict[str, str]:
 class DocumentRegistry:
     """The Document Registry actor's registration service (ITI-42)."""
 
-    def __init__(self, db: Database, *, patient_policy: PatientPolicy, profile: MetadataProfile = IHE):
+    def __init__(
+        self, db: Database, *, patient_policy: PatientPolicy, profile: MetadataProfile = IHE,
+        recorder: TraceRecorder | None = None,
+    ):
         self.db = db
         self.patient_policy = patient_policy
         self.profile = profile
+        self.access = AccessControl(patient_policy=patient_policy)
+        self.recorder = recorder if recorder is not None else TraceRecorder(db)
 
     def register(
         self,
         submission: Submission,
         *,
+        actor: Actor | None = None,
+        transaction: str = ITI_42,
         findings: list[Finding] | None = None,
         alongside: Callable[[Session], None] | None = None,
     ) -> RegisterOutcome:
@@ -98,10 +111,29 @@ class DocumentRegistry:
         assigned): the integrated repository (ITI-41) records its documents
         there, so that metadata and repository rows commit together or not at
         all.
+
+        ``actor`` is the caller (issue 6): the submission's patient must be
+        theirs to feed (:mod:`gateway.access.control`, checked before the
+        submission is validated, so that a refused caller learns nothing of
+        the registry's content), and the outcome is traced as
+        ``transaction``: in the same transaction when it is stored, in one of
+        its own when it is not. None is an in-process caller (tests, tools):
+        neither checked nor traced.
         """
         earlier = list(findings or [])
+        patient = submission_patient(submission)
+        break_the_glass = None
+        refused = False
         try:
             with self.db.session() as session:
+                if actor is not None and patient is not None:
+                    access = self.access.check(session, actor, Transaction.DEPOSIT, patient)
+                    if not access.allowed:
+                        raise _Rejected(earlier + [error(
+                            access.decision.code or ErrorCode.REGISTRY_ERROR,
+                            f"access refused: {access.decision.reason}",
+                        )], refused=True)
+                    break_the_glass = access.decision.break_the_glass
                 store = RegistryStore(session)
                 found = earlier + validate_register(
                     submission, store, patient_policy=self.patient_policy, profile=self.profile
@@ -111,17 +143,49 @@ class DocumentRegistry:
                 ids = self._apply(submission, store)
                 if alongside is not None:
                     alongside(session)
+                if actor is not None:
+                    # Last: appending holds the trace chain's lock until the commit.
+                    self.recorder.append(session, AccessTrace.of(
+                        actor, transaction, patient_id=patient, object_ids=deposited_ids(submission),
+                        break_the_glass=break_the_glass,
+                    ))
         except _Rejected as rejected:
-            return RegisterOutcome(rejected.findings)
+            outcome = RegisterOutcome(rejected.findings)
+            refused = rejected.refused
         except IntegrityError as exc:
-            return RegisterOutcome(earlier + [_integrity_finding(exc)])
+            outcome = RegisterOutcome(earlier + [_integrity_finding(exc)])
         except OperationalError:
-            log.exception("ITI-42: the registry database failed")
-            return RegisterOutcome(earlier + [error(
+            log.exception("%s: the registry database failed", transaction)
+            outcome = RegisterOutcome(earlier + [error(
                 ErrorCode.REGISTRY_BUSY,
                 "the registry database is busy or unreachable; nothing was stored, the submission may be retried",
             )])
-        return RegisterOutcome(found, ids)
+        else:
+            return RegisterOutcome(found, ids)
+        if actor is not None:
+            self.trace_failure(actor, transaction, patient, outcome.findings, object_ids=deposited_ids(submission),
+                               refused=refused)
+        return outcome
+
+    def trace_failure(
+        self, actor: Actor, transaction: str, patient: str | None, findings: list[Finding],
+        *, object_ids: tuple[str, ...] = (), refused: bool = False,
+    ) -> None:
+        """Trace a deposit that stored nothing, with its first error code, in a transaction of its own.
+
+        ``refused``: the access decision said no (outcome ``refused``);
+        otherwise the outcome is ``failure``. A trace that cannot be written
+        is logged: the caller is answered the failure anyway.
+        """
+        first = next((f for f in findings if f.is_error), None)
+        try:
+            self.recorder.record(AccessTrace.of(
+                actor, transaction, patient_id=patient, object_ids=object_ids,
+                outcome=Outcome.REFUSED if refused else Outcome.FAILURE,
+                error_code=first.code if first else None,
+            ))
+        except Exception:
+            pass  # logged by the recorder
 
     def _apply(self, submission: Submission, store: RegistryStore) -> dict[str, str]:
         relationships = [a for a in submission.associations if a.association_type in _NEEDS_CURRENT_TARGET]
@@ -241,6 +305,22 @@ class DocumentRegistry:
         return out
 
 
+def submission_patient(submission: Submission) -> str | None:
+    """The submission's patient (its SubmissionSet's), as sent; None when it names none."""
+    ss = submission.submission_set
+    if ss is None or ss.patient_id is None:
+        return None
+    return ss.patient_id.format()
+
+
+def deposited_ids(submission: Submission) -> tuple[str, ...]:
+    """What a deposit's trace names: the SubmissionSet's uniqueId, then each document's."""
+    ss = submission.submission_set
+    ids = [ss.unique_id] if ss is not None and ss.unique_id else []
+    ids += [d.unique_id for d in submission.documents if d.unique_id]
+    return tuple(ids)
+
+
 def _integrity_finding(exc: IntegrityError) -> Finding:
     """What a unique-constraint violation at commit means for the submitter.
 
@@ -257,4 +337,4 @@ def _integrity_finding(exc: IntegrityError) -> Finding:
                  "an id of this submission was registered by a concurrent submission; nothing was stored")
 
 
-__all__ = ["DocumentRegistry", "RegisterOutcome", "assign_entry_uuids"]
+__all__ = ["DocumentRegistry", "RegisterOutcome", "assign_entry_uuids", "deposited_ids", "submission_patient"]

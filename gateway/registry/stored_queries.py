@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from ..metadata.model import Association, Folder, SubmissionSet, XdsObject
+from ..access.control import Access, AccessControl, Transaction
+from ..access.model import Actor
+from ..audit.model import ITI_18, AccessTrace, Outcome
+from ..audit.recorder import TraceFailed, TraceRecorder
+from ..metadata.model import Association, DocumentEntry, Folder, SubmissionSet, XdsObject
 from ..metadata.query import (
     AnyStoredQuery,
     DocumentFilters,
@@ -52,7 +56,8 @@ from ..metadata.query import (
 from ..metadata.vocabulary import AssociationType
 from ..store.database import Database
 from ..store.query_store import QueryStore
-from ..validation.findings import ErrorCode, Finding, error
+from ..validation.findings import ErrorCode, Finding, error, has_errors
+from .visibility import visible_objects
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,11 @@ class QueryOutcome:
 
 class _TooManyResults(Exception):
     pass
+
+
+class _Refused(Exception):
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
 
 
 class _Budget:
@@ -97,37 +107,98 @@ Handler = Callable[[QueryStore, Any, _Budget], list[XdsObject]]
 class StoredQueryService:
     """The Document Registry actor's stored query service (ITI-18)."""
 
-    def __init__(self, db: Database, *, max_results: int = DEFAULT_MAX_RESULTS) -> None:
+    def __init__(
+        self, db: Database, *, max_results: int = DEFAULT_MAX_RESULTS, recorder: TraceRecorder | None = None,
+    ) -> None:
         if max_results < 1:
             raise ValueError(f"max_results must be at least 1, not {max_results}")
         self.db = db
         self.max_results = max_results
+        self.access = AccessControl()
+        self.recorder = recorder if recorder is not None else TraceRecorder(db)
 
-    def run(self, query: AnyStoredQuery) -> QueryOutcome:
+    def run(
+        self, query: AnyStoredQuery | None, *, actor: Actor | None = None, findings: list[Finding] | None = None,
+    ) -> QueryOutcome:
+        """Run ``query`` for ``actor``; ``findings`` are the reader's (an error among them: nothing is run).
+
+        With an ``actor`` (issue 6), the access decision is taken on the
+        query's patient (or, for the Get* queries, the VIHF's), what the
+        caller may not see is removed from the answer as if it did not exist
+        (:mod:`.visibility`), and the query is traced ``ITI-18:<query>`` right
+        after its read-only snapshot, before anything is answered: a query
+        that cannot be traced is answered XDSRegistryError, without objects.
+        None is an in-process caller (tests, tools): neither checked nor traced.
+        """
+        earlier = list(findings or [])
+        transaction = f"{ITI_18}:{type(query).__name__}" if query is not None else ITI_18
+        if query is None or has_errors(earlier):
+            return self._failed(actor, transaction, None, earlier)
         handler = _HANDLERS.get(type(query))
         if handler is None:
-            return QueryOutcome(findings=[error(
+            return self._failed(actor, transaction, None, earlier + [error(
                 ErrorCode.UNKNOWN_STORED_QUERY, f"no stored query {type(query).__name__} in this registry",
             )])
         budget = _Budget(self.max_results)
+        patient = getattr(query, "patient_id", None)
+        access: Access | None = None
         try:
             with self.db.session(read_only=True) as session:
-                objects = handler(QueryStore(session), query, budget)
+                store = QueryStore(session)
+                if actor is None:
+                    objects = handler(store, query, budget)
+                else:
+                    access = self.access.check(session, actor, Transaction.QUERY, patient)
+                    if not access.allowed:
+                        raise _Refused(error(access.decision.code or ErrorCode.REGISTRY_ERROR,
+                                             f"access refused: {access.decision.reason}"))
+                    # Visibility is judged on full metadata: ObjectRef stubs carry none.
+                    full = replace(query, return_type=ReturnType.LEAF_CLASS)
+                    objects = visible_objects(store, actor, access, handler(store, full, budget))
+        except _Refused as refused:
+            return self._failed(actor, transaction, patient, earlier + [refused.finding], refused=True)
         except _TooManyResults:
-            return QueryOutcome(findings=[error(
+            return self._failed(actor, transaction, patient, earlier + [error(
                 ErrorCode.TOO_MANY_RESULTS, f"the query matches more than {self.max_results} objects; narrow it",
             )])
         except OperationalError as exc:
-            return QueryOutcome(findings=[_database_failure(exc, self.db)])
+            return self._failed(actor, transaction, patient, earlier + [_database_failure(exc, self.db)])
         if query.return_type is ReturnType.LEAF_CLASS:
             patients = {p.key() for o in objects if (p := getattr(o, "patient_id", None)) is not None}
             if len(patients) > 1:
-                return QueryOutcome(findings=[error(
+                return self._failed(actor, transaction, patient, earlier + [error(
                     ErrorCode.RESULT_NOT_SINGLE_PATIENT,
                     f"the query matches objects of {len(patients)} patients; full metadata (LeafClass) is "
                     "answered for one patient at a time; ask for ObjectRef or narrow the query",
                 )])
-        return QueryOutcome(objects=objects)
+        if actor is not None:
+            try:
+                self.recorder.record(AccessTrace.of(
+                    actor, transaction, patient_id=patient,
+                    object_ids=[o.unique_id for o in objects if isinstance(o, DocumentEntry) and o.unique_id],
+                    break_the_glass=access.decision.break_the_glass if access else None,
+                ))
+            except TraceFailed:
+                return QueryOutcome(findings=earlier + [error(
+                    ErrorCode.REGISTRY_ERROR, "the registry could not record this access; nothing is answered",
+                )])
+        return QueryOutcome(objects=objects, findings=earlier)
+
+    def _failed(
+        self, actor: Actor | None, transaction: str, patient: str | None, findings: list[Finding],
+        *, refused: bool = False,
+    ) -> QueryOutcome:
+        """A query answered with findings only, traced (``refused`` or ``failure``) when it has an actor."""
+        if actor is not None:
+            first = next((f for f in findings if f.is_error), None)
+            try:
+                self.recorder.record(AccessTrace.of(
+                    actor, transaction, patient_id=patient, outcome=Outcome.REFUSED if refused else Outcome.FAILURE,
+                    error_code=first.code if first else None,
+                ))
+            except TraceFailed:
+                pass  # logged by the recorder; the caller gets the failure anyway
+        return QueryOutcome(findings=findings)
 
 
 def _database_failure(exc: OperationalError, db: Database) -> Finding:

@@ -32,11 +32,14 @@ from enum import Enum
 
 from sqlalchemy.orm import Session
 
+from ..access.control import Transaction
+from ..access.model import Actor
+from ..audit.model import ITI_41
 from ..blobs import BlobStore, new_key
 from ..metadata import DocumentEntry, Submission
 from ..metadata.repository import Buffer, Document, DocumentReference, ProvideAndRegisterDocumentSet
 from ..registry import DocumentRegistry
-from ..registry.register import RegisterOutcome
+from ..registry.register import RegisterOutcome, submission_patient, deposited_ids
 from ..store.repository_store import RepositoryStore, StoredDocument
 from ..validation import validate_metadata_only
 from .retrieve import DocumentRetrieval, RetrieveOutcome
@@ -80,17 +83,58 @@ class DocumentRepository:
         self.blobs = blobs
         self.repository_unique_id = repository_unique_id
         self.document_check = document_check
-        self._retrieval = DocumentRetrieval(registry.db, blobs, repository_unique_id=repository_unique_id)
+        self._retrieval = DocumentRetrieval(
+            registry.db, blobs, repository_unique_id=repository_unique_id, recorder=registry.recorder,
+        )
 
-    def retrieve(self, references: list[DocumentReference]) -> RetrieveOutcome:
+    def retrieve(
+        self, references: list[DocumentReference], *, actor: Actor | None = None, findings: list[Finding] | None = None,
+    ) -> RetrieveOutcome:
         """ITI-43: see :class:`DocumentRetrieval`."""
-        return self._retrieval.retrieve(references)
+        return self._retrieval.retrieve(references, actor=actor, findings=findings)
 
     def provide_and_register(
-        self, request: ProvideAndRegisterDocumentSet, *, findings: list[Finding] | None = None
+        self, request: ProvideAndRegisterDocumentSet, *, actor: Actor | None = None,
+        findings: list[Finding] | None = None,
     ) -> RegisterOutcome:
-        """Store the documents and register their metadata, or store nothing; every finding is returned."""
+        """Store the documents and register their metadata, or store nothing; every finding is returned.
+
+        ``actor``: the caller, whose right to feed the patient's dossier is
+        checked before any document is looked at (and again, authoritatively,
+        in the registration's transaction), and whose deposit is traced
+        ``ITI-41``; None for an in-process caller (neither checked nor traced).
+        """
         earlier = list(findings or [])
+        submission = request.submission
+        if actor is not None:
+            refusal = self._refusal(actor, submission)
+            if refusal is not None:
+                return self._failed(actor, submission, earlier + [refusal], refused=True)
+        return self._provide_and_register(request, actor, earlier)
+
+    def _refusal(self, actor: Actor, submission: Submission) -> Finding | None:
+        """The access decision's refusal of this deposit, if it is one (read-only: opens no dossier)."""
+        patient = submission_patient(submission)
+        if patient is None:
+            return None  # validation reports it
+        with self.registry.db.session(read_only=True) as session:
+            access = self.registry.access.check(session, actor, Transaction.DEPOSIT, patient, open_missing=False)
+        if access.allowed:
+            return None
+        return error(access.decision.code or ErrorCode.REGISTRY_ERROR, f"access refused: {access.decision.reason}")
+
+    def _failed(
+        self, actor: Actor | None, submission: Submission, findings: list[Finding], *, refused: bool = False
+    ) -> RegisterOutcome:
+        """A submission refused before registration: traced, nothing stored."""
+        if actor is not None:
+            self.registry.trace_failure(actor, ITI_41, submission_patient(submission), findings,
+                                        object_ids=deposited_ids(submission), refused=refused)
+        return RegisterOutcome(findings)
+
+    def _provide_and_register(
+        self, request: ProvideAndRegisterDocumentSet, actor: Actor | None, earlier: list[Finding]
+    ) -> RegisterOutcome:
         submission = request.submission
         paired, found = pair_documents(submission.documents, request.documents)
         found += [f for p in paired for f in self._complete_entry(p)]
@@ -103,7 +147,7 @@ class DocumentRepository:
             profile=self.registry.profile,
         )
         if has_errors(found + metadata):
-            return RegisterOutcome(earlier + found + metadata)
+            return self._failed(actor, submission, earlier + found + metadata)
         # The registry's validation reports the same warnings again, under its own code: keep one copy.
         found = earlier + found
 
@@ -111,7 +155,7 @@ class DocumentRepository:
             self._write_blobs(paired)
         except Exception:
             log.exception("ITI-41: writing documents to %s failed", self.blobs.describe())
-            return RegisterOutcome(found + [error(
+            return self._failed(actor, submission, found + [error(
                 ErrorCode.REPOSITORY_ERROR,
                 "the repository could not store the documents; nothing was stored, the submission may be retried",
             )])
@@ -131,7 +175,9 @@ class DocumentRepository:
             )
 
         try:
-            outcome = self.registry.register(submission, findings=found, alongside=record)
+            outcome = self.registry.register(
+                submission, actor=actor, transaction=ITI_41, findings=found, alongside=record,
+            )
         except BaseException:
             self._settle(paired)
             raise

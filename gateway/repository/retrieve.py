@@ -12,6 +12,12 @@ connection open, not a thousand.
 A DocumentRequest repeated in one request is answered once: otherwise a
 100-byte request element could make the repository stream one large
 document a thousand times.
+
+With a caller (issue 6), the access decision is taken on the VIHF's patient
+first; a refusal answers every request with its code. A document the caller
+may not see (another patient's, masked, invisible to them, deleted) is
+answered exactly as a uniqueId the repository does not hold. The retrieval is
+traced ``ITI-43`` with the uniqueIds delivered, before the answer starts.
 """
 
 from __future__ import annotations
@@ -20,9 +26,16 @@ import logging
 from dataclasses import dataclass, field
 from functools import partial
 
+from ..access.control import Access, AccessControl, Transaction
+from ..access.decision import visible
+from ..access.model import Actor
+from ..audit.model import ITI_43, AccessTrace, Outcome
+from ..audit.recorder import TraceFailed, TraceRecorder
 from ..blobs import BlobStore
+from ..metadata.model import DocumentEntry
 from ..metadata.repository import DocumentReference, RetrievedDocument
 from ..store.database import Database
+from ..store.query_store import QueryStore
 from ..store.repository_store import RepositoryStore, StoredDocument
 from ..validation.findings import ErrorCode, Finding, error
 
@@ -40,17 +53,60 @@ class RetrieveOutcome:
 class DocumentRetrieval:
     """ITI-43 over the repository's table and blob store."""
 
-    def __init__(self, db: Database, blobs: BlobStore, *, repository_unique_id: str) -> None:
+    def __init__(
+        self, db: Database, blobs: BlobStore, *, repository_unique_id: str, recorder: TraceRecorder | None = None,
+    ) -> None:
         self.db = db
         self.blobs = blobs
         self.repository_unique_id = repository_unique_id
+        self.access = AccessControl()
+        self.recorder = recorder if recorder is not None else TraceRecorder(db)
 
-    def retrieve(self, references: list[DocumentReference]) -> RetrieveOutcome:
+    def retrieve(
+        self, references: list[DocumentReference], *, actor: Actor | None = None, findings: list[Finding] | None = None,
+    ) -> RetrieveOutcome:
+        """Answer each reference; ``actor`` as the module says (None: an in-process caller, neither checked nor
+        traced); ``findings`` are the reader's, answered with the rest."""
+        earlier = list(findings or [])
         ours = [r for r in references if r.repository_unique_id == self.repository_unique_id]
         stored: dict[str, StoredDocument] = {}
-        if ours:
-            with self.db.session(read_only=True) as session:
+        access: Access | None = None
+        with self.db.session(read_only=True) as session:
+            if actor is not None:
+                access = self.access.check(session, actor, Transaction.RETRIEVE, None)
+            if ours and (access is None or access.allowed):
                 stored = RepositoryStore(session).find(self.repository_unique_id, (r.document_unique_id for r in ours))
+                if actor is not None and access is not None:
+                    stored = _visible(QueryStore(session), actor, access, stored)
+        if access is not None and not access.allowed:
+            refusal = error(access.decision.code or ErrorCode.REGISTRY_ERROR, f"access refused: {access.decision.reason}")
+            return self._traced(actor, access, RetrieveOutcome(findings=earlier + [refusal]), refused=True)
+        outcome = self._answer(references, stored)
+        outcome.findings[:0] = earlier
+        if actor is None:
+            return outcome
+        return self._traced(actor, access, outcome)
+
+    def _traced(
+        self, actor: Actor, access: Access | None, outcome: RetrieveOutcome, *, refused: bool = False
+    ) -> RetrieveOutcome:
+        """Trace the retrieval before it is answered; one that cannot be traced delivers nothing."""
+        first = next((f for f in outcome.findings if f.is_error), None)
+        delivered = [d.reference.document_unique_id for d in outcome.documents]
+        result = Outcome.REFUSED if refused else Outcome.SUCCESS if delivered else Outcome.FAILURE
+        try:
+            self.recorder.record(AccessTrace.of(
+                actor, ITI_43, patient_id=access.patient_key if access else None, object_ids=delivered,
+                outcome=result, error_code=first.code if first and result is not Outcome.SUCCESS else None,
+                break_the_glass=access.decision.break_the_glass if access and not refused else None,
+            ))
+        except TraceFailed:
+            return RetrieveOutcome(findings=[error(
+                ErrorCode.REPOSITORY_ERROR, "the repository could not record this access; nothing is answered",
+            )])
+        return outcome
+
+    def _answer(self, references: list[DocumentReference], stored: dict[str, StoredDocument]) -> RetrieveOutcome:
         outcome = RetrieveOutcome()
         for reference in dict.fromkeys(references):
             if reference.repository_unique_id != self.repository_unique_id:
@@ -97,3 +153,19 @@ class DocumentRetrieval:
                 content=partial(self.blobs.read, document.blob_key),
             ))
         return outcome
+
+
+def _visible(
+    store: QueryStore, actor: Actor, access: Access, stored: dict[str, StoredDocument]
+) -> dict[str, StoredDocument]:
+    """The stored documents whose DocumentEntry ``actor`` may see, of the patient the access was decided on."""
+    entries = {e.entry_uuid: e for e in store.documents_by_uuids(d.entry_uuid for d in stored.values())}
+
+    def may_see(entry: DocumentEntry | None) -> bool:
+        if entry is None:
+            return False  # a repository row without its entry: nothing to decide on
+        if access.patient_key is not None and (entry.patient_id is None or entry.patient_id.key() != access.patient_key):
+            return False
+        return visible(actor, entry, dossier=access.dossier)
+
+    return {uid: d for uid, d in stored.items() if may_see(entries.get(d.entry_uuid))}

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.access.dossier import Authorization, Dossier, DossierStatus
 from gateway.metadata.hl7v2 import CX
 
+from .registry_store import RegistryStore
 from .schema import DossierProfessionalRow, DossierRow
 
 __all__ = [
@@ -111,6 +112,9 @@ class DossierStore:
         }
         if not self._insert_new(values):
             raise DossierExists(f"the patient {key} already has a dossier")
+        # Opening a DMP is how a patient becomes known to the registry here (there is
+        # no Patient Identity Feed): under the `registered` policy, deposits need it.
+        RegistryStore(self.session).add_patient(key)
         return Dossier(patient_id=key, allow_break_the_glass=allow_break_the_glass,
                        allow_emergency_centre=allow_emergency_centre)
 

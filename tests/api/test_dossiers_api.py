@@ -101,13 +101,23 @@ def test_close_and_reopen(created, client, db):
     ]
 
 
-def test_changes_to_a_missing_dossier_are_not_found_and_traced(client, db):
+def test_changes_and_reads_of_a_missing_dossier_are_not_found_and_traced(client, db):
     body = _problem(client.post(f"/api/dossiers/{INS}/close"), 404, "no-dossier")
     assert "POST /api/dossiers" in body["detail"]
     _problem(client.put(f"/api/dossiers/{INS}/professionals/{DOCTOR}", json={}), 404, "no-dossier")
     _problem(client.get(f"/api/dossiers/{INS}"), 404, "no-dossier")
     assert _transactions(db) == [("DOSSIER:close", "failure", "no-dossier"),
-                                 ("DOSSIER:professional", "failure", "no-dossier")]
+                                 ("DOSSIER:professional", "failure", "no-dossier"),
+                                 ("DOSSIER:read", "failure", "no-dossier")]
+
+
+def test_reading_a_dossier_is_traced_with_the_administrator_as_actor(created, client, db):
+    assert client.get(f"/api/dossiers/{INS}").status_code == 200
+    assert _transactions(db) == [("DOSSIER:create", "success", None), ("DOSSIER:read", "success", None)]
+    with db.session(read_only=True) as session:
+        read = TraceStore(session).query(KEY, transaction="DOSSIER:read")[0]
+    assert (read.actor_id, read.actor_name, read.actor_kind) == ("admin", "administrator (XDSGW_ADMIN_TOKEN)",
+                                                                "system")
 
 
 def test_choices_are_replaced_together(created, client):
@@ -144,7 +154,7 @@ def test_professionals(created, client, db):
     with db.session(read_only=True) as session:
         traced = TraceStore(session).query(KEY, transaction="DOSSIER:professional")
     assert [t.object_ids for t in traced] == [("810009999999",), (DOCTOR,)]
-    assert {t.actor_id for t in traced} == {"admin-api"}
+    assert {t.actor_id for t in traced} == {"admin"}
 
 
 def test_a_change_and_its_trace_commit_together(created, client, db, monkeypatch):

@@ -38,11 +38,39 @@ def test_every_route_is_documented_and_nothing_else(app):
     assert _operations(_document()) == _routes(app)
 
 
-def test_it_is_openapi_3_1_and_says_there_is_no_authentication_yet():
+def test_it_is_openapi_3_1():
     document = _document()
     assert document["openapi"] == "3.1.0"
     assert document["info"]["title"] and document["info"]["version"]
-    assert "No authentication yet" in document["info"]["description"]
+
+
+def test_it_is_served_without_credentials(anonymous):
+    assert anonymous.get("/api/openapi.json").status_code == 200
+
+
+def test_it_describes_both_ways_to_sign_in_and_their_refusals():
+    document = _document()
+    schemes = document["components"]["securitySchemes"]
+    assert (schemes["adminToken"]["type"], schemes["adminToken"]["scheme"]) == ("http", "bearer")
+    assert (schemes["vihf"]["type"], schemes["vihf"]["scheme"]) == ("http", "SAML")
+    assert document["security"] == [{"adminToken": []}, {"vihf": []}]
+    assert "XDSGW_ADMIN_TOKEN" in document["info"]["description"]
+    patient_reads = set()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            if path == "/api/openapi.json":
+                assert operation["security"] == [], "the description is open"
+                continue
+            assert {"401", "403"} <= set(operation["responses"]), (path, method)
+            if "security" not in operation:
+                patient_reads.add((path, method))
+            else:
+                assert operation["security"] == [{"adminToken": []}], (path, method)
+    assert patient_reads == {("/api/dossiers/{ins}", "get"), ("/api/dossiers/{ins}/traces", "get"),
+                             ("/fhir/AuditEvent", "get"), ("/fhir/AuditEvent/{id}", "get")}
+    assert document["components"]["responses"]["Unauthorized"]["headers"]["WWW-Authenticate"]
 
 
 def test_every_reference_resolves():

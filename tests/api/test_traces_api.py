@@ -63,16 +63,19 @@ def test_break_the_glass_accesses_are_flagged_and_can_be_asked_for_alone(traced,
     assert [item["sequence"] for item in items if item["break_the_glass"]] == [3]
     assert items[2]["access_mode"] == "bris_de_glace"
     assert _sequences(client, "&break_the_glass=true") == [3]
-    assert _sequences(client, "&break_the_glass=false") == [5, 4, 2, 1]
+    # 7 and 8: the two reads of the traces just made, traced themselves.
+    assert _sequences(client, "&break_the_glass=false") == [8, 7, 5, 4, 2, 1]
 
 
 def test_filters_and_pages(traced, client):
     assert _sequences(client, "&since=2025-03-02&until=2025-03-03") == [3, 2]
-    assert _sequences(client, "&since=2025-03-02T12:00:00.123457Z") == [5, 4, 3]
+    # 7: the read of the line above, traced after it.
+    assert _sequences(client, "&since=2025-03-02T12:00:00.123457Z") == [7, 5, 4, 3]
     assert _sequences(client, "&transaction=ITI-18") == [5, 1]
     assert _sequences(client, f"&actor={EMERGENCY_DOCTOR.id}") == [3]
-    assert _sequences(client, "&size=2&page=2") == [3, 2]
-    assert client.get(TRACES + "&size=2&page=3").get_json() | {"items": None} == {
+    # The reads above are traced now, after March 2025.
+    assert _sequences(client, "&until=2025-03-31&size=2&page=2") == [3, 2]
+    assert client.get(TRACES + "&until=2025-03-31&size=2&page=3").get_json() | {"items": None} == {
         "patient_id": f"{INS}^^^&{INS_OID}&ISO", "page": 3, "size": 2, "total": 5, "items": None,
     }
 
@@ -136,11 +139,13 @@ def test_fhir_date_subtype_and_paging(traced, client):
     assert _ids(_bundle(client, f"patient={PATIENT_TOKEN}&date=ge2025-03-02&date=lt2025-03-04")) == ["3", "2"]
     assert _ids(_bundle(client, f"patient={PATIENT_TOKEN}&date=le2025-03-02")) == ["2", "1"]
     assert _ids(_bundle(client, f"patient={PATIENT_TOKEN}&date=2025-03-03")) == ["3"]
-    assert _ids(_bundle(client, f"patient={PATIENT_TOKEN}&date=gt2025-03-04T12:00:00.123456Z")) == ["5"]
+    # 9, 8, 7: the three searches above, traced after them.
+    assert _ids(_bundle(client, f"patient={PATIENT_TOKEN}&date=gt2025-03-04T12:00:00.123456Z")) == ["9", "8", "7", "5"]
     assert _ids(_bundle(client, f"patient={PATIENT_TOKEN}&subtype=urn:ihe:event-type-code|ITI-43")) == ["3", "2"]
     assert _ids(_bundle(client, f"patient={PATIENT_TOKEN}&subtype=ITI-18")) == ["5", "1"]
 
-    first = _bundle(client, f"patient={PATIENT_TOKEN}&_count=2")
+    # The searches above are traced now, after March 2025.
+    first = _bundle(client, f"patient={PATIENT_TOKEN}&date=lt2025-04-01&_count=2")
     assert _ids(first) == ["5", "4"] and first["total"] == 5
     links = {link["relation"]: link["url"] for link in first["link"]}
     assert set(links) == {"self", "next"}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from gateway.blobs import FileSystemBlobStore, S3BlobStore
 from gateway.config import Profile, Settings
 
+from ..factories import PATIENT
 from ..support.server import RunningGateway, empty, start_server
+from ..support.soap_client import acting_for
 
 #: Small on purpose: the limit test sends a request just over it.
 REPOSITORY_REQUEST_LIMIT = 4 * 1024 * 1024
@@ -37,7 +40,9 @@ def repository_gateway_server(request, database, tmp_path_factory):
 
 
 @pytest.fixture
-def repository_gateway(repository_gateway_server) -> RunningGateway:
-    """The running gateway with an empty registry and repository (blobs of earlier tests may remain)."""
+def repository_gateway(repository_gateway_server) -> Iterator[RunningGateway]:
+    """The running gateway with an empty registry and repository (blobs of earlier tests may remain);
+    demo VIHFs name the factories' patient by default."""
     empty(repository_gateway_server.db)
-    return repository_gateway_server
+    with acting_for(PATIENT):
+        yield repository_gateway_server

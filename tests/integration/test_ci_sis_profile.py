@@ -29,6 +29,7 @@ from gateway.metadata import CX, DTM, XCN, AssociationType, AvailabilityStatus, 
 from .. import ci_sis_factories as fr
 from ..factories import DOC1_ID, DOC2_ID, FOLDER_ID, SS_ID, association, valid_submission
 from ..support.server import RunningGateway
+from ..support.soap_client import acting_for
 from .ci_sis_client import (
     EXAMPLES,
     altered,
@@ -127,7 +128,8 @@ def test_every_example_is_provided_with_its_derived_metadata_and_retrieved_ident
     assert (response.http_status, response.status) == (200, "Success"), messages(response)
     # Each warning once, under the registry's code (not again as XDSRepositoryMetadataError).
     assert key_warnings(response) == WRONG_NIR_KEYS.get(name, [])
-    answer = retrieve(gw.repository_url, [reference(gw, entry.unique_id)])
+    with acting_for(entry.patient_id):  # each example is about its own patient
+        answer = retrieve(gw.repository_url, [reference(gw, entry.unique_id)])
     assert (answer.status, answer.documents) == ("Success", [(reference(gw, entry.unique_id), entry.mime_type, data)])
     [stored] = by_unique_id(gw, entry.unique_id)
     assert (stored.type_code.key, stored.class_code.key, stored.format_code.key) == (

@@ -22,6 +22,7 @@ from gateway.metadata import (
     Submission,
     SubmissionSetStatus,
 )
+from gateway.store.dossier_store import DossierStore
 from gateway.store.registry_store import RegistryStore
 from gateway.validation import PatientPolicy
 
@@ -337,9 +338,10 @@ def test_an_unknown_patient_is_refused_under_the_registered_policy(registered_on
     assert registered_only.stored_total() == 0
 
 
-def test_a_known_patient_is_accepted_under_the_registered_policy(registered_only):
+def test_a_patient_with_an_open_dossier_is_accepted_under_the_registered_policy(registered_only):
+    # Opening the DMP is what makes the patient known (there is no Patient Identity Feed).
     with registered_only.db.session() as session:
-        RegistryStore(session).add_patient(f.PATIENT.format())
+        DossierStore(session).create(f.PATIENT.format())
 
     response = register(registered_only, f.valid_submission())
 

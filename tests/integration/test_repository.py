@@ -21,7 +21,7 @@ from gateway.metadata.repository import Document, DocumentReference, ProvideAndR
 from gateway.soap.namespaces import XOP
 
 from ..factories import AFFINITY_DOMAIN, DOC1_ID, DOC2_ID, valid_submission
-from ..support.soap_client import envelope, post, post_raw
+from ..support.soap_client import acting_for, envelope, post, post_raw
 from .repository_client import ITI41, mtom_package, provide_and_register, retrieve
 from .xds import CORPUS, by_unique_id, corpus_request
 
@@ -154,10 +154,20 @@ def test_unknown_document_and_foreign_repository_give_partial_success(repository
 
 def test_nothing_found_is_a_failure_still_answered_in_mtom(repository_gateway):
     gw = repository_gateway
+    assert provide_and_register(gw.repository_url, provided()).status == "Success"  # opens the patient's DMP
 
     answer = retrieve(gw.repository_url, [ref(gw, "1.2.250.1.999.1.404")])
 
     assert (answer.http_status, answer.status, answer.error_codes) == (200, "Failure", ["XDSDocumentUniqueIdError"])
+    assert answer.documents == []
+
+
+def test_a_retrieve_for_a_patient_without_a_dmp_is_refused_as_an_unknown_patient(repository_gateway):
+    gw = repository_gateway
+
+    answer = retrieve(gw.repository_url, [ref(gw, "1.2.250.1.999.1.404")])
+
+    assert (answer.http_status, answer.status, answer.error_codes) == (200, "Failure", ["XDSUnknownPatientId"])
     assert answer.documents == []
 
 
@@ -262,5 +272,6 @@ def test_the_hand_written_corpus_request_is_provided_and_retrieved(ci_sis_gatewa
     assert (entry.hash, entry.size, entry.repository_unique_id) == (
         sha1(cda), str(len(cda)), gw.settings.repository_unique_id
     )
-    answer = retrieve(gw.repository_url, [ref(gw, "1.2.250.1.999.1.2025.3.12.41")])
+    with acting_for(entry.patient_id):  # the corpus patient
+        answer = retrieve(gw.repository_url, [ref(gw, "1.2.250.1.999.1.2025.3.12.41")])
     assert answer.documents == [(ref(gw, "1.2.250.1.999.1.2025.3.12.41"), "text/xml", cda)]

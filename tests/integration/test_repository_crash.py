@@ -28,9 +28,10 @@ from gateway.store.database import Database
 from gateway.store.registry_store import RegistryStore
 from gateway.store.repository_store import RepositoryStore
 
-from ..factories import DOC1_ID, DOC2_ID
+from ..factories import DOC1_ID, DOC2_ID, PATIENT
 from ..support.databases import POSTGRES_ENV, fresh_postgres_schema
 from ..support.seaweed import CREDENTIALS
+from ..support.soap_client import acting_for
 from ..support.vihf import DemoIdentity
 from ..test_cli import free_port
 from .repository_client import provide_and_register, retrieve
@@ -167,7 +168,8 @@ def test_a_crash_while_storing_leaves_no_metadata_pointing_at_a_missing_document
     try:
         response = provide_and_register(url, provided(documents=[Document(DOC1_ID, CDA), Document(DOC2_ID, LARGE)]))
         assert (response.status, response.errors) == ("Success", [])
-        answer = retrieve(url, [DocumentReference(REPOSITORY, "1.2.250.1.999.1.2")])
+        with acting_for(PATIENT):
+            answer = retrieve(url, [DocumentReference(REPOSITORY, "1.2.250.1.999.1.2")])
         assert answer.documents[0][2] == LARGE
     finally:
         gateway.terminate()

@@ -274,7 +274,7 @@ def test_when_the_database_cannot_say_whether_it_committed_the_blobs_are_left_fo
                                                                                            monkeypatch):
     from gateway.registry import register as register_module
 
-    def unreachable(self, submission, *, findings=None, alongside=None):
+    def unreachable(self, submission, *, findings=None, alongside=None, **_caller):
         raise ConnectionError("database unreachable")
 
     monkeypatch.setattr(register_module.DocumentRegistry, "register", unreachable)

@@ -2,25 +2,65 @@
 
 from __future__ import annotations
 
+import contextvars
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import requests
 from lxml import etree
 
 from gateway.ebxml import RS
+from gateway.ebxml.namespaces import RIM
+from gateway.metadata.hl7v2 import CX
+from gateway.metadata.vocabulary import SubmissionSetScheme
 from gateway.soap.client import request_envelope
 from gateway.soap.namespaces import SOAP12, WSA, WSSE
 
 from .vihf import DemoIdentity
 
-#: ``security=`` default: a fresh VIHF of the session's demo professional.
+#: ``security=`` default: a fresh VIHF of the session's demo professional, for the request's patient.
 DEMO = "demo"
 
+#: The patient a demo VIHF names when the request itself names none (ITI-43, the Get* queries):
+#: the patient the client software has open. Fixtures set it; :func:`acting_for` changes it.
+_current_patient: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_patient", default=None)
 
-def demo_security(assertion: bytes | None = None) -> bytes:
-    """A ``wsse:Security`` header block (bytes) holding ``assertion``, by default a fresh signed demo VIHF."""
-    assertion = assertion if assertion is not None else DemoIdentity.shared().assertion()
+#: Stored query parameters naming the patient (ITI TF-2 §3.18.4.1.2.3.7).
+_PATIENT_PARAMETERS = ("$XDSDocumentEntryPatientId", "$XDSSubmissionSetPatientId", "$XDSFolderPatientId", "$patientId")
+
+
+@contextmanager
+def acting_for(patient: str | CX | None) -> Iterator[None]:
+    """Demo VIHFs name ``patient`` when the request does not (as the LPS's open patient would)."""
+    token = _current_patient.set(patient.format() if isinstance(patient, CX) else patient)
+    try:
+        yield
+    finally:
+        _current_patient.reset(token)
+
+
+def request_patient(body: etree._Element | None) -> str | None:
+    """The patient an XDS.b request body names: its SubmissionSet's, or its stored query's patient parameter."""
+    if body is None:
+        return None
+    for identifier in body.iter(f"{{{RIM}}}ExternalIdentifier"):
+        if identifier.get("identificationScheme") == SubmissionSetScheme.PATIENT_ID:
+            return identifier.get("value")
+    for slot in body.iter(f"{{{RIM}}}Slot"):
+        if slot.get("name") in _PATIENT_PARAMETERS:
+            value = slot.findtext(f"{{{RIM}}}ValueList/{{{RIM}}}Value") or ""
+            return value.strip().strip("'") or None
+    return None
+
+
+def demo_security(assertion: bytes | None = None, *, patient: str | None = None) -> bytes:
+    """A ``wsse:Security`` header block (bytes) holding ``assertion``, by default a fresh signed demo VIHF
+    naming ``patient`` (default: :func:`acting_for`'s, else the demo actor's)."""
+    if assertion is None:
+        patient = patient or _current_patient.get()
+        assertion = DemoIdentity.shared().assertion(**({"patient_id": patient} if patient else {}))
     return b'<wsse:Security xmlns:wsse="%s">%s</wsse:Security>' % (WSSE.encode(), assertion)
 
 
@@ -34,7 +74,7 @@ def envelope(action: str, body: etree._Element | None, *, message_id: str | None
     none, or any element or bytes to send instead.
     """
     if isinstance(security, str):
-        security = demo_security()
+        security = demo_security(patient=request_patient(body))
     return request_envelope(action, body, to=to, message_id=message_id, security=security)
 
 

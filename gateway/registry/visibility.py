@@ -1,0 +1,79 @@
+"""What a stored query's caller may see of what it found (issue 6, "Access rules").
+
+:func:`gateway.access.decision.filter_visible` judges objects with what
+relates them: an association needs both its ends, a SubmissionSet or Folder
+its HasMember associations and what they point at. A query's result seldom
+holds all of that (GetAssociations returns associations only,
+FindSubmissionSets sets only), so :func:`visible_objects` reads the missing
+relations in the query's own snapshot, as ``context``, before filtering.
+
+Objects of another patient than the one the access was decided on are
+treated as hidden: a VIHF opens one patient's dossier, and the Get* queries,
+which name no patient, would otherwise reach any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..access.control import Access
+from ..access.decision import filter_visible
+from ..access.model import Actor
+from ..metadata.model import Association, Folder, SubmissionSet, XdsObject
+from ..metadata.query import ObjectIds
+from ..store.query_store import QueryStore
+
+#: Rounds of relations read: SubmissionSet → (Folder → Document) is the longest chain XDS builds.
+MAX_DEPTH = 4
+
+
+def visible_objects(store: QueryStore, actor: Actor, access: Access, objects: list[XdsObject]) -> list[XdsObject]:
+    """``objects`` without what ``actor`` may not see (:func:`filter_visible`), in order."""
+    context = _relations(store, objects)
+    if access.patient_key is not None:
+        objects = [o for o in objects if _of_patient(o, access.patient_key)]
+        context = [o for o in context if _of_patient(o, access.patient_key)]
+    return filter_visible(actor, objects, dossier=access.dossier, context=context)
+
+
+def _of_patient(obj: XdsObject, patient_key: str) -> bool:
+    patient = getattr(obj, "patient_id", None)
+    return patient is None or patient.key() == patient_key  # associations have none
+
+
+def _relations(store: QueryStore, objects: Iterable[XdsObject]) -> list[XdsObject]:
+    """The objects the relations of ``objects`` need, read until nothing is missing (at most MAX_DEPTH rounds)."""
+    known = {o.entry_uuid: o for o in objects}
+    context: dict[str, XdsObject] = {}
+    new = list(known.values())
+    for _ in range(MAX_DEPTH):
+        containers = [o.entry_uuid for o in new if isinstance(o, (SubmissionSet, Folder))]
+        memberships = [m for m in store.members_of(containers) if m.entry_uuid not in known] if containers else []
+        for m in memberships:
+            known[m.entry_uuid] = context[m.entry_uuid] = m
+        ends = {
+            end
+            for a in (*new, *memberships) if isinstance(a, Association)
+            for end in (a.source, a.target) if end not in known
+        }
+        if not ends:
+            break
+        new = _by_uuids(store, ends)
+        for o in new:
+            known[o.entry_uuid] = context[o.entry_uuid] = o
+        if not new:
+            break
+    return list(context.values())
+
+
+def _by_uuids(store: QueryStore, uuids: set[str]) -> list[XdsObject]:
+    found: list[XdsObject] = [*store.documents_by_uuids(uuids)]
+    rest = uuids - {o.entry_uuid for o in found}
+    for lookup in (store.folders_by_uuids, store.associations_by_uuids,
+                   lambda ids: store.submission_sets_by_ids(ObjectIds(uuids=tuple(ids)))):
+        if not rest:
+            break
+        more = lookup(rest)
+        found += more
+        rest -= {o.entry_uuid for o in more}
+    return found
