@@ -9,6 +9,7 @@ import flask
 
 from .api import api_blueprint
 from .api.auth import ApiAuth
+from .api.tracing import EXTENSION as TRACES_EXTENSION
 from .audit.recorder import TraceRecorder
 from .audit.syslog import open_trace_sink
 from .blobs import BlobStore, FileSystemBlobStore
@@ -101,7 +102,7 @@ def create_app(
     profile, document_check = _profile(settings, database)
     # Traces are written by the services; a copy of each committed one goes to the ATNA collector, if any.
     recorder = TraceRecorder(database, open_trace_sink(settings, destination=f"http://{settings.host}:{settings.port}"))
-    app.extensions["xdsgw.traces"] = recorder
+    app.extensions[TRACES_EXTENSION] = recorder
     registry = DocumentRegistry(database, patient_policy=settings.patient_policy, profile=profile, recorder=recorder)
     queries = StoredQueryService(database, max_results=settings.max_results, recorder=recorder)
     repository = DocumentRepository(

@@ -13,6 +13,7 @@ import threading
 
 import waitress
 
+from .api.tracing import EXTENSION as TRACES_EXTENSION
 from .app import create_app
 from .blobs import BlobStore
 from .config import Settings
@@ -22,7 +23,7 @@ from .store.database import Database
 def _create(settings: Settings, db: Database, host: str, port: int, blobs: BlobStore | None = None):
     app = create_app(settings, db=db, blobs=blobs)
     # Committed traces still queued for the ATNA collector get a few seconds to leave, at exit or stop.
-    close_trace_sink = app.extensions["xdsgw.traces"].sink.close
+    close_trace_sink = app.extensions[TRACES_EXTENSION].sink.close
     atexit.register(close_trace_sink)
     # Move everything start-up created into the permanent generation: full
     # collections then scan only what requests leave behind, not the ~90 000

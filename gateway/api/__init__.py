@@ -26,7 +26,7 @@ import flask
 from gateway.audit import AccessTrace, Outcome
 from gateway.endpoints.authentication import UNKNOWN_ACTOR
 from gateway.store.database import Database
-from gateway.store.trace_store import TraceStore
+from .tracing import recorder
 from gateway.validation.ins import INS_NIR
 
 from .auth import WWW_AUTHENTICATE, ApiAuth, Caller, Forbidden, Unauthenticated
@@ -94,9 +94,8 @@ def api_blueprint(
     def trace_refusal(actor, transaction: str, key: str | None, code: str) -> None:
         # In a session of its own, committed now: the answer is a refusal
         # whatever follows, and the patient sees what was attempted.
-        with database.session() as session:
-            TraceStore(session).append(AccessTrace.of(actor, transaction, patient_id=key,
-                                                      outcome=Outcome.REFUSED, error_code=code))
+        recorder().record(AccessTrace.of(actor, transaction, patient_id=key,
+                                         outcome=Outcome.REFUSED, error_code=code))
 
     def lenient(dossier: Callable[[], str | None] | None) -> str | None:
         if dossier is None:

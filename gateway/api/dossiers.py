@@ -24,9 +24,9 @@ from gateway.access.dossier import Authorization, DossierStatus
 from gateway.audit import AccessTrace, Outcome, ins_key, split_key
 from gateway.store.database import Database
 from gateway.store.dossier_store import DossierRecord, DossierStore
-from gateway.store.trace_store import TraceStore
 from gateway.validation.ins import INS_OIDS, is_ins_oid, nir_format_problems
 
+from .tracing import recorder
 from .auth import current_actor
 from .problems import ApiProblem, problem_response
 
@@ -63,9 +63,8 @@ def trace_read(database: Database, key: str, transaction: str, *, object_ids: tu
     The read itself runs in a read-only session (snapshot, statement timeout);
     a read whose trace cannot be written raises here, and is not answered.
     """
-    with database.session() as session:
-        TraceStore(session).append(AccessTrace.of(current_actor(), transaction, patient_id=key,
-                                                  object_ids=object_ids, outcome=outcome, error_code=error_code))
+    recorder().record(AccessTrace.of(current_actor(), transaction, patient_id=key,
+                                     object_ids=object_ids, outcome=outcome, error_code=error_code))
 
 
 def dossier_json(record: DossierRecord) -> dict[str, Any]:
@@ -126,14 +125,14 @@ def add_dossier_routes(bp: flask.Blueprint, database: Database, default_oid: str
                object_ids: tuple[str, ...] = ()) -> flask.Response:
         # A refused request is traced like a done one, and committed: the
         # patient sees what was attempted on their dossier.
-        TraceStore(session).append(AccessTrace.of(
+        recorder().append(session, AccessTrace.of(
             current_actor(), transaction, patient_id=key, object_ids=object_ids, outcome=Outcome.FAILURE,
             error_code=code,
         ))
         return problem_response(status, code, detail)
 
     def done(session, key: str, transaction: str, object_ids: tuple[str, ...] = ()) -> None:
-        TraceStore(session).append(AccessTrace.of(current_actor(), transaction, patient_id=key,
+        recorder().append(session, AccessTrace.of(current_actor(), transaction, patient_id=key,
                                                   object_ids=object_ids))
 
     def no_dossier(key: str) -> str:

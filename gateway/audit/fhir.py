@@ -104,14 +104,18 @@ class EventCodes(NamedTuple):
     subtype: tuple[str, str, str]
 
 
+#: The dossier administration's operations (``DOSSIER:<operation>``) that are not updates.
+_LOCAL_ACTIONS = {"create": "C", "read": "R", "traces": "R", "audit-events": "R"}
+
+
 def event_codes(trace: AccessTrace) -> EventCodes:
     """The event id, action and transaction code of ``trace`` (see the module doc)."""
     transaction = trace.iti_transaction
     if transaction in IHE_EVENTS:
         event_type, action, display = IHE_EVENTS[transaction]
         return EventCodes(event_type, action, (IHE_EVENT_TYPE, transaction, display))
-    action = "C" if trace.transaction.endswith(":create") else "U"
-    return EventCodes(_PATIENT_RECORD, action, (LOCAL_EVENT_TYPE, trace.transaction, ""))
+    operation = trace.transaction.rsplit(":", 1)[-1]
+    return EventCodes(_PATIENT_RECORD, _LOCAL_ACTIONS.get(operation, "U"), (LOCAL_EVENT_TYPE, trace.transaction, ""))
 
 
 def stored_query(trace: AccessTrace) -> tuple[str, str | None]:

@@ -133,6 +133,9 @@ def test_a_patient_a_system_and_an_administration():
     assert event["agent"][0]["type"]["coding"][0]["code"] == "110150"
     professional = _event(trace("DOSSIER:professional", actor=admin, object_ids=("810001234567",), at=at(1)))
     assert professional["action"] == "U" and professional["entity"][-1]["role"]["code"] == "11"
+    reads = [_event(trace(f"DOSSIER:{read}", actor=admin, object_ids=(), at=at(1)))["action"]
+             for read in ("read", "traces", "audit-events")]
+    assert reads == ["R", "R", "R"]  # reading the dossier or its traces changes nothing
 
 
 def test_a_trace_without_patient_has_no_patient_entity():

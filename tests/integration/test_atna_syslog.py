@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+import requests
 from lxml import etree
 
 from gateway.config import Profile, Settings
@@ -20,6 +21,7 @@ from .test_registry_stored_query import ITI18
 from .xds import register
 
 BOM = b"\xef\xbb\xbf"
+ADMIN_TOKEN = "t" * 40
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def collector():
 @pytest.fixture
 def audited(database, tmp_path, collector):
     empty(database)
-    settings = Settings(data_dir=tmp_path, profile=Profile.IHE)
+    settings = Settings(data_dir=tmp_path, profile=Profile.IHE, admin_token=ADMIN_TOKEN)
     server = start_server(replace(settings, atna_syslog=collector.url), database)
     with acting_for(f.PATIENT):
         yield RunningGateway(server.base_url, database, settings)
@@ -80,3 +82,13 @@ def test_a_submission_that_rolls_back_is_traced_as_a_failure_not_as_a_deposit(au
     [message] = [_audit(m) for m in collector.wait_for(1)]
     assert message.find("EventIdentification").get("EventOutcomeIndicator") == "8"
     assert message.find("EventIdentification/EventOutcomeDescription").text == response.error_codes[0]
+
+
+def test_the_administration_api_traces_reach_the_collector_too(audited, collector):
+    response = requests.post(f"{audited.base_url}/api/dossiers", json={"ins": "279035121518989"},
+                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+
+    assert response.status_code == 201, response.text
+    [message] = [_audit(m) for m in collector.wait_for(1)]
+    assert message.find("EventIdentification/EventTypeCode").get("csd-code") == "DOSSIER:create"
+    assert message.find("ActiveParticipant[@UserIsRequestor='true']").get("UserID") == "admin"
