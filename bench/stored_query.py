@@ -56,7 +56,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 import synthetic
-from common import machine_info, percentile
+from common import machine_info, no_auth_settings, percentile
 from gateway.metadata import AvailabilityStatus, Code
 from gateway.soap.client import request_envelope
 from gateway.soap.namespaces import SOAP12
@@ -166,9 +166,10 @@ class SqliteSink(Sink):
         conn.execute("BEGIN")
         for table in synthetic.TABLE_ORDER:
             rows = chunk[table]
-            if table == "patients":
+            if table in ("patients", "dossiers"):
                 # As SQLAlchemy's SQLite DateTime stores it.
-                rows = [(*r[:2], r[2].strftime("%Y-%m-%d %H:%M:%S.%f"), *r[3:]) for r in rows]
+                rows = [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in r)
+                        for r in rows]
             if rows:
                 conn.executemany(self.inserts[table], rows)
         conn.execute("COMMIT")
@@ -338,7 +339,8 @@ def sqlite_path(data_dir: Path, params: synthetic.Params) -> Path:
 
 
 def cache_key(params: synthetic.Params, extra: dict | None = None) -> dict:
-    return {"params": params.as_dict(), "migration_head": Database.head_revision(), **(extra or {})}
+    # "dossiers": loads made before issue 6 wired the access decision lack them.
+    return {"params": params.as_dict(), "migration_head": Database.head_revision(), "dossiers": True, **(extra or {})}
 
 
 def sqlite_cached(path: Path, key: dict) -> dict | None:
@@ -814,7 +816,7 @@ def measure_http(target: Target, kinds: list[Kind], args, deadline: float, data_
 
     bodies = {kind.name: [envelope(request) for request in kind.requests] for kind in kinds}
     settings = Settings(data_dir=data_dir, database_url=target.db.url.render_as_string(hide_password=False),
-                        threads=args.server_threads)
+                        threads=args.server_threads, **no_auth_settings())
     server = BackgroundServer(settings, target.db)
     url = f"{server.base_url}/xds/registry"
     headers = {"Content-Type": CONTENT_TYPE}
@@ -868,7 +870,8 @@ def profile_server(target: Target, kinds: list[Kind], names: list[str], data_dir
     from gateway.app import create_app
     from gateway.config import Settings
 
-    settings = Settings(data_dir=data_dir, database_url=target.db.url.render_as_string(hide_password=False))
+    settings = Settings(data_dir=data_dir, database_url=target.db.url.render_as_string(hide_password=False),
+                        **no_auth_settings())
     client = create_app(settings, db=target.db).test_client()
     headers = {"Content-Type": CONTENT_TYPE}
     out = {}

@@ -491,7 +491,7 @@ def _practitioners(count: int, rng: random.Random) -> list[Author]:
 COLUMNS = {name: [c.name for c in table.columns] for name, table in Base.metadata.tables.items()}
 #: Parents before children.
 TABLE_ORDER = (
-    "patients", "document_entries", "document_entry_codes", "document_entry_authors",
+    "patients", "dossiers", "document_entries", "document_entry_codes", "document_entry_authors",
     "document_entry_reference_ids", "submission_sets", "submission_set_authors", "folders", "folder_codes",
     "associations",
 )
@@ -533,6 +533,16 @@ class RowMaker:
         created = datetime(2014, 12, 1, tzinfo=timezone.utc)
         return [(n + 1, patient_cx(n).format(), created, "active") for n in range(self.plan.params.patients)]
 
+    def dossier_rows(self) -> list[tuple]:
+        """An open DMP per patient (issue 6: queries and retrieves are decided on the patient's dossier)."""
+        created = datetime(2014, 12, 1, tzinfo=timezone.utc)
+        return [
+            tuple({"id": n + 1, "patient_key": patient_cx(n).key(), "status": "open", "allow_break_the_glass": True,
+                   "allow_emergency_centre": True, "created_at": created, "updated_at": created}[c]
+                  for c in COLUMNS["dossiers"])
+            for n in range(self.plan.params.patients)
+        ]
+
     def chunks(self, sets_per_chunk: int = 5_000) -> Iterator[dict[str, list[tuple]]]:
         """Rows of every table, ``sets_per_chunk`` SubmissionSets at a time; the patients come in the first."""
         total = self.plan.submission_sets
@@ -540,6 +550,7 @@ class RowMaker:
             tables: dict[str, list[tuple]] = {name: [] for name in TABLE_ORDER}
             if start == 0:
                 tables["patients"] = self.patient_rows()
+                tables["dossiers"] = self.dossier_rows()
             for ss in range(start, min(total, start + sets_per_chunk)):
                 self._submission_set(ss, tables)
             for name, rows in tables.items():
