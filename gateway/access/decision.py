@@ -120,7 +120,11 @@ def decide(actor: Actor, dossier: Dossier | None, transaction: Transaction, *, p
        period only; the patient gets a copy or a reopening through the
        administrative channel, not through XDS.
     4. SYSTEM (the local stand-in when authentication is off) is allowed:
-       *choice*, there is no VIHF to decide on.
+       *choice*, there is no VIHF to decide on. No VIHF makes a SYSTEM: an
+       automated process (role AUTOMATE) is SOFTWARE, held to the
+       professionals' rules 6 and 7 under its own NameID (*choice*: the DMP
+       lets software feed a dossier, but reading it is a professional's act
+       the patient authorizes).
     5. The patient and their legal representatives may deposit, query and
        retrieve: the dossier is theirs, and patients add their own documents
        (classCode 90 "Expression du titulaire", EX_3.1-1040). *Choice* for
@@ -246,7 +250,7 @@ def visible(actor: Actor, entry: DocumentEntry, *, dossier: Dossier | None = Non
         return False
     if actor.kind is ActorKind.SYSTEM:
         return True
-    if actor.kind is ActorKind.PROFESSIONAL:
+    if actor.kind in (ActorKind.PROFESSIONAL, ActorKind.SOFTWARE):
         if _is_author(actor, entry):
             return True
         if _has_code(entry, MASQUE_PS):

@@ -26,6 +26,9 @@ class ActorKind(str, Enum):
     PROFESSIONAL = "professional"
     PATIENT = "patient"
     LEGAL_REPRESENTATIVE = "legal_representative"
+    #: An automated process of a structure (VIHF role AUTOMATE, TRE_A00): held to the professionals' rules.
+    SOFTWARE = "software"
+    #: The gateway's own stand-ins (authentication off, the administrator): never from a VIHF.
     SYSTEM = "system"
 
 

@@ -611,7 +611,8 @@ def _kind(roles: tuple[Code, ...]) -> ActorKind:
     """The kind of caller, from the first role (the VIHF's profession, or non-PS category)."""
     first = roles[0]
     if first.code.upper() == "AUTOMATE" and first.scheme == NON_PS_PRODUCER_SYSTEM:
-        return ActorKind.SYSTEM
+        # Never SYSTEM: a signed assertion may not claim the unrestricted access of the gateway's stand-ins.
+        return ActorKind.SOFTWARE
     return _KIND_BY_ROLE_CODE.get(first.code.upper(), ActorKind.PROFESSIONAL)
 
 
@@ -705,7 +706,7 @@ def verify_vihf(
        CX with an ISO assigning authority.
 
     The first role decides :attr:`Actor.kind`: AUTOMATE (TRE_A00,
-    1.2.250.1.213.1.1.4.6) is a SYSTEM, PATIENT a PATIENT and
+    1.2.250.1.213.1.1.4.6) is SOFTWARE, PATIENT a PATIENT and
     REPRESENTANT_LEGAL a LEGAL_REPRESENTATIVE (gateway conventions), any
     other a PROFESSIONAL.  Attributes the model does not name (LPS_ID, the
     confidentiality code, …) are kept in :attr:`Actor.other`.

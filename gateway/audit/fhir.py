@@ -179,7 +179,7 @@ def to_fhir_audit_event(
 def _agents(trace: AccessTrace, transaction: str, source_name: str) -> list[dict[str, Any]]:
     if trace.actor_kind == ActorKind.PATIENT.value:
         user_type = _coding(ROLE_CLASS, "PAT", "patient")
-    elif trace.actor_kind == ActorKind.SYSTEM.value:
+    elif trace.actor_kind in (ActorKind.SYSTEM.value, ActorKind.SOFTWARE.value):
         user_type = _coding(DCM, "110150", "Application")
     elif transaction in _READS:
         user_type = _coding(PARTICIPATION_TYPE, "IRCP", "information recipient")

@@ -122,7 +122,7 @@ class DocumentRegistry:
         """
         earlier = list(findings or [])
         patient = submission_patient(submission)
-        break_the_glass = None
+        break_the_glass = False
         refused = False
         try:
             with self.db.session() as session:
@@ -164,25 +164,28 @@ class DocumentRegistry:
             return RegisterOutcome(found, ids)
         if actor is not None:
             self.trace_failure(actor, transaction, patient, outcome.findings, object_ids=deposited_ids(submission),
-                               refused=refused)
+                               refused=refused, break_the_glass=break_the_glass)
         return outcome
 
     def trace_failure(
         self, actor: Actor, transaction: str, patient: str | None, findings: list[Finding],
-        *, object_ids: tuple[str, ...] = (), refused: bool = False,
+        *, object_ids: tuple[str, ...] = (), refused: bool = False, break_the_glass: bool = False,
     ) -> None:
         """Trace a deposit that stored nothing, with its first error code, in a transaction of its own.
 
         ``refused``: the access decision said no (outcome ``refused``);
-        otherwise the outcome is ``failure``. A trace that cannot be written
-        is logged: the caller is answered the failure anyway.
+        otherwise the outcome is ``failure``. ``break_the_glass``: an
+        emergency mode opened the dossier before the deposit failed (never
+        for a refusal: the mode of a refused VIHF opened nothing). A trace
+        that cannot be written is logged: the caller is answered the failure
+        anyway.
         """
         first = next((f for f in findings if f.is_error), None)
         try:
             self.recorder.record(AccessTrace.of(
                 actor, transaction, patient_id=patient, object_ids=object_ids,
                 outcome=Outcome.REFUSED if refused else Outcome.FAILURE,
-                error_code=first.code if first else None,
+                error_code=first.code if first else None, break_the_glass=break_the_glass and not refused,
             ))
         except Exception:
             pass  # logged by the recorder

@@ -160,9 +160,10 @@ class StoredQueryService:
         except _TooManyResults:
             return self._failed(actor, transaction, patient, earlier + [error(
                 ErrorCode.TOO_MANY_RESULTS, f"the query matches more than {self.max_results} objects; narrow it",
-            )])
+            )], access=access)
         except OperationalError as exc:
-            return self._failed(actor, transaction, patient, earlier + [_database_failure(exc, self.db)])
+            return self._failed(actor, transaction, patient, earlier + [_database_failure(exc, self.db)],
+                                access=access)
         if query.return_type is ReturnType.LEAF_CLASS:
             patients = {p.key() for o in objects if (p := getattr(o, "patient_id", None)) is not None}
             if len(patients) > 1:
@@ -170,13 +171,13 @@ class StoredQueryService:
                     ErrorCode.RESULT_NOT_SINGLE_PATIENT,
                     f"the query matches objects of {len(patients)} patients; full metadata (LeafClass) is "
                     "answered for one patient at a time; ask for ObjectRef or narrow the query",
-                )])
+                )], access=access)
         if actor is not None:
             try:
                 self.recorder.record(AccessTrace.of(
                     actor, transaction, patient_id=patient,
                     object_ids=[o.unique_id for o in objects if isinstance(o, DocumentEntry) and o.unique_id],
-                    break_the_glass=access.decision.break_the_glass if access else None,
+                    break_the_glass=bool(access and access.decision.break_the_glass),
                 ))
             except TraceFailed:
                 return QueryOutcome(findings=earlier + [error(
@@ -186,15 +187,20 @@ class StoredQueryService:
 
     def _failed(
         self, actor: Actor | None, transaction: str, patient: str | None, findings: list[Finding],
-        *, refused: bool = False,
+        *, refused: bool = False, access: Access | None = None,
     ) -> QueryOutcome:
-        """A query answered with findings only, traced (``refused`` or ``failure``) when it has an actor."""
+        """A query answered with findings only, traced (``refused`` or ``failure``) when it has an actor.
+
+        ``access``: the decision taken before the query failed, if it was
+        taken and allowed; its break-the-glass flag goes in the trace.
+        """
         if actor is not None:
             first = next((f for f in findings if f.is_error), None)
             try:
                 self.recorder.record(AccessTrace.of(
                     actor, transaction, patient_id=patient, outcome=Outcome.REFUSED if refused else Outcome.FAILURE,
                     error_code=first.code if first else None,
+                    break_the_glass=bool(access and access.allowed and access.decision.break_the_glass),
                 ))
             except TraceFailed:
                 pass  # logged by the recorder; the caller gets the failure anyway

@@ -98,7 +98,7 @@ class DocumentRetrieval:
             self.recorder.record(AccessTrace.of(
                 actor, ITI_43, patient_id=access.patient_key if access else None, object_ids=delivered,
                 outcome=result, error_code=first.code if first and result is not Outcome.SUCCESS else None,
-                break_the_glass=access.decision.break_the_glass if access and not refused else None,
+                break_the_glass=bool(access and access.allowed and access.decision.break_the_glass),
             ))
         except TraceFailed:
             return RetrieveOutcome(findings=[error(

@@ -79,6 +79,7 @@ CLOSED = DossierStatus.CLOSED
 PATIENT = SimpleNamespace(kind=ActorKind.PATIENT, id_="279035121518989")
 REP = SimpleNamespace(kind=ActorKind.LEGAL_REPRESENTATIVE, id_=LEGAL_REP)
 SYSTEM = SimpleNamespace(kind=ActorKind.SYSTEM, id_="gateway")
+SOFTWARE = SimpleNamespace(kind=ActorKind.SOFTWARE, id_="SIRET-12345678901234-EAI")
 
 
 def row(name, transactions, who, folder, expected, *, patient_id=INS):
@@ -138,6 +139,13 @@ DECISIONS = [
     *row("INTERDIT, in bris de glace the patient allows", CONSULT, ps(BTG), dos(Authorization.INTERDIT), DENIED),
     *row("attending doctor blocked", CONSULT, ps(id_=ATTENDING), dos(blocked={ATTENDING}), DENIED),
     *row("attending doctor, no authorization", CONSULT, ps(id_=ATTENDING), dos(), OK),
+    # --- software (VIHF role AUTOMATE): the professionals' rules under its own id ----------------
+    *row("software feeds without authorization", (D,), other(SOFTWARE), dos(), OK),
+    *row("software without authorization", CONSULT, other(SOFTWARE), dos(), DENIED),
+    *row("software with VALIDE", CONSULT, other(SOFTWARE),
+         dos(authorizations={SOFTWARE.id_: Authorization.VALIDE}), OK),
+    *row("software blocked, even with VALIDE", CONSULT, other(SOFTWARE),
+         dos(authorizations={SOFTWARE.id_: Authorization.VALIDE}, blocked={SOFTWARE.id_}), DENIED),
     *row("bris de glace, patient allows", CONSULT, ps(BTG), dos(Authorization.EXPIRE), OK_BTG),
     *row("bris de glace, patient objected", CONSULT, ps(BTG), dos(allow_break_the_glass=False), DENIED),
     *row("bris de glace, only centre 15 allowed", CONSULT, ps(BTG),
@@ -263,6 +271,10 @@ VISIBILITY_TABLE = [
     ("MASQUE_PS, the patient", entry((NORMAL, MASQUE_PS)), THE_PATIENT, None, True),
     ("MASQUE_PS, a legal representative", entry((NORMAL, MASQUE_PS)), A_REP, None, True),
     ("MASQUE_PS, the system", entry((NORMAL, MASQUE_PS)), THE_SYSTEM, None, True),
+    ("MASQUE_PS, software (AUTOMATE) that is not its author", entry((NORMAL, MASQUE_PS)),
+     see(ActorKind.SOFTWARE, "SIRET-12345678901234-EAI"), WITH_DOSSIER, False),
+    ("MASQUE_PS, software that authored it", entry((NORMAL, MASQUE_PS), author_id="SIRET-12345678901234-EAI"),
+     see(ActorKind.SOFTWARE, "SIRET-12345678901234-EAI"), WITH_DOSSIER, True),
     ("MASQUE_PS in another code system is not the DMP's", entry((NORMAL, Code("MASQUE_PS", "1.2.3"))), OTHER_PS,
      None, True),
     ("MASQUE_PS, author id differs", entry((NORMAL, MASQUE_PS), author_id="899999999999"), OWN, None, False),

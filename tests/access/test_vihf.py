@@ -110,7 +110,7 @@ def test_each_access_mode_is_read(demo_identity, mode):
     ("role", "kind"),
     [
         (Code("10", "1.2.250.1.71.1.2.7", "Médecin"), ActorKind.PROFESSIONAL),
-        (Code("AUTOMATE", "1.2.250.1.213.1.1.4.6", "AUTOMATE"), ActorKind.SYSTEM),
+        (Code("AUTOMATE", "1.2.250.1.213.1.1.4.6", "AUTOMATE"), ActorKind.SOFTWARE),
         (Code("PATIENT", "1.2.250.1.213.1.1.4.6", "Patient"), ActorKind.PATIENT),
         (Code("REPRESENTANT_LEGAL", "1.2.250.1.213.1.1.4.6", None), ActorKind.LEGAL_REPRESENTATIVE),
         # AUTOMATE means a process only in TRE_A00.
