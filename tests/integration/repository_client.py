@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-import requests
 from lxml import etree
 from requests_toolbelt.multipart.decoder import MultipartDecoder
 
@@ -20,7 +19,7 @@ from gateway.ebxml.retrieve import read_retrieve_document_set_response, retrieve
 from gateway.metadata.repository import DocumentReference, ProvideAndRegisterDocumentSet
 from gateway.soap.namespaces import XOP
 
-from ..support.soap_client import SoapResponse, envelope, post_raw
+from ..support.soap_client import DEMO, SoapResponse, envelope, post_raw, send
 
 ITI41 = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
 ITI43 = "urn:ihe:iti:2007:RetrieveDocumentSet"
@@ -101,10 +100,11 @@ def split_mtom(content_type: str, content: bytes) -> tuple[bytes, dict[str, tupl
     return root, parts
 
 
-def retrieve(url: str, references: list[DocumentReference]) -> RetrieveAnswer:
-    soap, _ = envelope(ITI43, retrieve_document_set_request(references), to=url)
-    response = requests.post(url, data=soap, headers={"Content-Type": f'application/soap+xml; charset=UTF-8; action="{ITI43}"'},
-                             timeout=120)
+def retrieve(url: str, references: list[DocumentReference], *,
+             security: etree._Element | bytes | str | None = DEMO) -> RetrieveAnswer:
+    """Send ITI-43; ``security`` as :func:`..support.soap_client.envelope` (default: a demo VIHF)."""
+    soap, _ = envelope(ITI43, retrieve_document_set_request(references), to=url, security=security)
+    response = send(url, f'application/soap+xml; charset=UTF-8; action="{ITI43}"', soap, timeout=120)
     content_type = response.headers.get("Content-Type", "")
     assert content_type.startswith("multipart/related"), f"ITI-43 answers are MTOM, got {content_type}"
     root, parts = split_mtom(content_type, response.content)

@@ -18,6 +18,7 @@ from gateway.metadata.vocabulary import SubmissionSetScheme
 from gateway.soap.client import request_envelope
 from gateway.soap.namespaces import SOAP12, WSA, WSSE
 
+from . import trace_journal
 from .vihf import DemoIdentity
 
 #: ``security=`` default: a fresh VIHF of the session's demo professional, for the request's patient.
@@ -155,7 +156,16 @@ def post(url: str, action: str, body: etree._Element | None, *, mtom: bool = Fal
     return post_raw(url, content_type, data)
 
 
+def send(url: str, content_type: str, data: bytes, *, timeout: float = 60) -> requests.Response:
+    """POST a SOAP request as is, written to the running test's request journal (:mod:`.trace_journal`):
+    every XDS.b request of the integration tests goes through here, so that each one's access trace is checked."""
+    with trace_journal.journaled(url, content_type, data) as answered:
+        response = requests.post(url, data=data, headers={"Content-Type": content_type}, timeout=timeout)
+        answered(response)
+    return response
+
+
 def post_raw(url: str, content_type: str, data: bytes) -> SoapResponse:
-    response = requests.post(url, data=data, headers={"Content-Type": content_type}, timeout=60)
+    response = send(url, content_type, data)
     ctype = response.headers.get("Content-Type", "")
     return SoapResponse(response.status_code, ctype, etree.fromstring(_root_part(ctype, response.content)))
