@@ -33,8 +33,10 @@ from ..metadata.ids import claims_uuid
 from ..store.database import Database
 from ..store.registry_store import RegistryStore
 from ..validation import PatientPolicy, validate_register
+from ..validation.registry_rules import RegistryLookup
 from ..validation.findings import ErrorCode, Finding, error, has_errors
 from ..validation.profile import IHE, MetadataProfile
+from .visibility import VisibleRegistry
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,8 @@ class DocumentRegistry:
         refused = False
         try:
             with self.db.session() as session:
+                store = RegistryStore(session)
+                lookup: RegistryLookup = store
                 if actor is not None and patient is not None:
                     access = self.access.check(session, actor, Transaction.DEPOSIT, patient)
                     if not access.allowed:
@@ -134,9 +138,9 @@ class DocumentRegistry:
                             f"access refused: {access.decision.reason}",
                         )], refused=True)
                     break_the_glass = access.decision.break_the_glass
-                store = RegistryStore(session)
+                    lookup = VisibleRegistry(store, actor, access)
                 found = earlier + validate_register(
-                    submission, store, patient_policy=self.patient_policy, profile=self.profile
+                    submission, lookup, patient_policy=self.patient_policy, profile=self.profile
                 )
                 if has_errors(found):
                     raise _Rejected(found)

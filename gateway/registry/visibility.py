@@ -10,18 +10,24 @@ relations in the query's own snapshot, as ``context``, before filtering.
 Objects of another patient than the one the access was decided on are
 treated as hidden: a VIHF opens one patient's dossier, and the Get* queries,
 which name no patient, would otherwise reach any other.
+
+A deposit sees the registry through :class:`VisibleRegistry`: a submission
+that replaces, transforms, appends to or files in a folder an object its
+submitter may not see is answered as if that object did not exist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..access.decision import visible
 from ..access.control import Access
 from ..access.decision import filter_visible
 from ..access.model import Actor
-from ..metadata.model import Association, Folder, SubmissionSet, XdsObject
+from ..metadata.model import Association, DocumentEntry, Folder, SubmissionSet, XdsObject
 from ..metadata.query import ObjectIds
 from ..store.query_store import QueryStore
+from ..store.registry_store import RegistryStore
 
 #: Rounds of relations read: SubmissionSet → (Folder → Document) is the longest chain XDS builds.
 MAX_DEPTH = 4
@@ -77,3 +83,34 @@ def _by_uuids(store: QueryStore, uuids: set[str]) -> list[XdsObject]:
         found += more
         rest -= {o.entry_uuid for o in more}
     return found
+
+
+class VisibleRegistry:
+    """The registry as a depositor may see it, for validation (``gateway.validation.RegistryLookup``).
+
+    Objects named by entryUUID (relationship targets, folders to file into)
+    that the submitter may not see, or of another patient, are not found:
+    validation then answers as for an id the registry does not hold, so a
+    submission cannot deprecate, amend or reveal a document hidden from its
+    submitter. UniqueIds stay global: XDS requires them unique across the
+    registry (ITI TF-3 §4.2.3.2.26), so a duplicate is refused whoever holds it.
+    """
+
+    def __init__(self, store: RegistryStore, actor: Actor, access: Access) -> None:
+        self.store = store
+        self.actor = actor
+        self.access = access
+
+    def find_by_unique_ids(self, unique_ids: Iterable[str]) -> dict[str, list[XdsObject]]:
+        return self.store.find_by_unique_ids(unique_ids)
+
+    def get_by_uuids(self, uuids: Iterable[str]) -> dict[str, XdsObject]:
+        return {uuid: o for uuid, o in self.store.get_by_uuids(uuids).items() if self._may_see(o)}
+
+    def patient_exists(self, patient_id: str) -> bool:
+        return self.store.patient_exists(patient_id)
+
+    def _may_see(self, obj: XdsObject) -> bool:
+        if self.access.patient_key is not None and not _of_patient(obj, self.access.patient_key):
+            return False
+        return not isinstance(obj, DocumentEntry) or visible(self.actor, obj, dossier=self.access.dossier)

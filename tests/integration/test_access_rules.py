@@ -24,6 +24,7 @@ never stored; each answer is checked exactly, with the one trace it left.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 
@@ -37,7 +38,7 @@ from gateway.audit.patient import patient_key
 from gateway.ebxml import read_registry_object_list
 from gateway.ebxml.adhoc_query import adhoc_query_request
 from gateway.ebxml.provide_and_register import provide_and_register_request
-from gateway.metadata import CX, HD, XCN, AvailabilityStatus, Code, Submission, SubmissionSetStatus
+from gateway.metadata import CX, HD, XCN, AssociationType, AvailabilityStatus, Code, Submission, SubmissionSetStatus
 from gateway.metadata.query import FindDocuments, GetDocuments, ObjectIds
 from gateway.metadata.repository import Document, DocumentReference, ProvideAndRegisterDocumentSet
 from gateway.store.dossier_store import Authorization, DossierStatus, DossierStore
@@ -519,3 +520,35 @@ def test_deposit(gateway, deposit_case: Deposit):
     check_trace(only_new_trace(gateway, before), transaction="ITI-41", caller=case.caller, patient=P,
                 outcome=Outcome.SUCCESS if case.refusal is None else Outcome.REFUSED, error_code=case.refusal,
                 object_ids=["1.2.250.1.999.78.10", NEW.uid], break_the_glass=False)
+
+
+# -- a deposit cannot reach what its submitter may not see ------------------------------------------
+
+
+def replacing(target_uuid: str, set_number: int) -> ProvideAndRegisterDocumentSet:
+    """NEW as a replacement (RPLC) of ``target_uuid``."""
+    request = provided((NEW,), set_number, depositor=VALIDE_PS)
+    request.submission.associations.append(
+        f.association("Rplc", "Doc10", target_uuid, AssociationType.REPLACE))
+    return request
+
+
+def test_replacing_a_document_hidden_from_the_depositor_is_answered_as_replacing_an_unknown_one(gateway):
+    uuids = set_up(gateway, DossierState())
+    caller = ps(VALIDE_PS)  # VALIDE, may not see MASQUE_PS documents of others
+
+    hidden = deposit(gateway, replacing(uuids[MASKED], 11), caller)
+    unknown = deposit(gateway, replacing(f"urn:uuid:{uuid.uuid4()}", 12), caller)
+    visible_ = deposit(gateway, replacing(uuids[PLAIN], 13), caller)
+
+    def without_ids(response: SoapResponse) -> list[tuple[str, str]]:
+        return [(e["errorCode"], re.sub(r"urn:uuid:[0-9a-f-]+|1\.2\.250\.1\.999\.78\.\d+", "…", e["codeContext"]))
+                for e in response.errors]
+
+    assert hidden.status == unknown.status == "Failure"
+    assert without_ids(hidden) == without_ids(unknown) != []
+    assert (visible_.status, visible_.errors) == ("Success", [])
+    with gateway.db.session(read_only=True) as session:
+        statuses = {uid: objects[0].availability_status.short_name
+                    for uid, objects in RegistryStore(session).find_by_unique_ids([MASKED.uid, PLAIN.uid]).items()}
+    assert statuses == {MASKED.uid: "Approved", PLAIN.uid: "Deprecated"}
