@@ -124,7 +124,8 @@ def decide(actor: Actor, dossier: Dossier | None, transaction: Transaction, *, p
        automated process (role AUTOMATE) is SOFTWARE, held to the
        professionals' rules 6 and 7 under its own NameID (*choice*: the DMP
        lets software feed a dossier, but reading it is a professional's act
-       the patient authorizes).
+       the patient authorizes), without the emergency modes (*choice*: bris
+       de glace is a professional's judgement at the patient's side).
     5. The patient and their legal representatives may deposit, query and
        retrieve: the dossier is theirs, and patients add their own documents
        (classCode 90 "Expression du titulaire", EX_3.1-1040). *Choice* for
@@ -194,6 +195,9 @@ def decide(actor: Actor, dossier: Dossier | None, transaction: Transaction, *, p
         return _allow("médecin traitant DMP")
     if authorization is Authorization.VALIDE:
         return _allow("authorization VALIDE")
+    if actor.kind is ActorKind.SOFTWARE and actor.access_mode is not AccessMode.NORMAL:
+        # An emergency access is a professional's judgement at the patient's side; a process has none to make.
+        return _refuse(ACCESS_DENIED, "software cannot use an emergency access mode")
     if actor.access_mode is AccessMode.BREAK_THE_GLASS:
         if dossier.allow_break_the_glass:
             return _allow("bris de glace", break_the_glass=True)
@@ -215,7 +219,8 @@ def _has_code(entry: DocumentEntry, code: tuple[str, str]) -> bool:
     return any((c.scheme, c.code) == code for c in entry.confidentiality_codes)
 
 
-def _is_author(actor: Actor, entry: DocumentEntry) -> bool:
+def is_author(actor: Actor, entry: DocumentEntry) -> bool:
+    """Whether ``actor`` is an author of ``entry`` (authorPerson id = VIHF NameID)."""
     # authorPerson is XCN; its id component is the professional's national id,
     # the same value as the VIHF NameID (``8`` + RPPS...). An empty id names nobody.
     return bool(actor.id) and any(a.person is not None and a.person.id == actor.id for a in entry.authors)
@@ -251,7 +256,7 @@ def visible(actor: Actor, entry: DocumentEntry, *, dossier: Dossier | None = Non
     if actor.kind is ActorKind.SYSTEM:
         return True
     if actor.kind in (ActorKind.PROFESSIONAL, ActorKind.SOFTWARE):
-        if _is_author(actor, entry):
+        if is_author(actor, entry):
             return True
         if _has_code(entry, MASQUE_PS):
             return dossier is not None and actor.id in dossier.attending_doctors

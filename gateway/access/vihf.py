@@ -610,7 +610,10 @@ def _other_value(value: etree._Element) -> str:
 def _kind(roles: tuple[Code, ...]) -> ActorKind:
     """The kind of caller, from the first role (the VIHF's profession, or non-PS category)."""
     first = roles[0]
-    if first.code.upper() == "AUTOMATE" and first.scheme == NON_PS_PRODUCER_SYSTEM:
+    if first.scheme != NON_PS_PRODUCER_SYSTEM:
+        # Only TRE_A00 codes name non-professionals: a profession code "PATIENT" elsewhere is a profession.
+        return ActorKind.PROFESSIONAL
+    if first.code.upper() == "AUTOMATE":
         # Never SYSTEM: a signed assertion may not claim the unrestricted access of the gateway's stand-ins.
         return ActorKind.SOFTWARE
     return _KIND_BY_ROLE_CODE.get(first.code.upper(), ActorKind.PROFESSIONAL)

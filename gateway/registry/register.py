@@ -130,7 +130,9 @@ class DocumentRegistry:
             with self.db.session() as session:
                 store = RegistryStore(session)
                 lookup: RegistryLookup = store
-                if actor is not None and patient is not None:
+                if actor is not None:
+                    # A submission naming no patient is decided on the VIHF's: validation refuses it
+                    # anyway, but must not look at the registry beyond that patient's dossier meanwhile.
                     access = self.access.check(session, actor, Transaction.DEPOSIT, patient)
                     if not access.allowed:
                         raise _Rejected(earlier + [error(

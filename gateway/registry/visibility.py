@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..access.decision import visible
+from ..access.decision import Transaction, decide, is_author, visible
 from ..access.control import Access
 from ..access.decision import filter_visible
 from ..access.model import Actor
@@ -89,20 +89,39 @@ class VisibleRegistry:
     """The registry as a depositor may see it, for validation (``gateway.validation.RegistryLookup``).
 
     Objects named by entryUUID (relationship targets, folders to file into)
-    that the submitter may not see, or of another patient, are not found:
-    validation then answers as for an id the registry does not hold, so a
-    submission cannot deprecate, amend or reveal a document hidden from its
-    submitter. UniqueIds stay global: XDS requires them unique across the
-    registry (ITI TF-3 §4.2.3.2.26), so a duplicate is refused whoever holds it.
+    that the submitter may not see are not found: validation then answers as
+    for an id the registry does not hold, so a submission can neither change
+    (replace, transform, append to, file into) nor probe what is hidden from
+    its submitter. What a depositor may see:
+
+    - nothing of another patient than the deposit's;
+    - when they may also consult the dossier (the query decision): what
+      :func:`gateway.access.decision.visible` shows them;
+    - when they may only feed it (*choice*, e.g. a professional without
+      authorization, or blocked): only the DocumentEntries they authored. A
+      replacement changes the dossier's content as a reader sees it, so it
+      needs a reader's right, or to be the author's own correction.
+
+    UniqueIds stay global: XDS requires them unique across the registry
+    (ITI TF-3 §4.2.3.2.26), so a duplicate is refused whoever holds it; but
+    of an object the depositor may not see, nothing is told (no entryUUID, no
+    hash: XDSDuplicateUniqueIdInRegistry, never XDSNonIdenticalHash, which
+    would confirm or deny a guessed content).
     """
 
     def __init__(self, store: RegistryStore, actor: Actor, access: Access) -> None:
         self.store = store
         self.actor = actor
         self.access = access
+        self.may_consult = access.dossier is not None and decide(
+            actor, access.dossier, Transaction.QUERY, patient_id=access.dossier.patient_id
+        ).allowed
 
     def find_by_unique_ids(self, unique_ids: Iterable[str]) -> dict[str, list[XdsObject]]:
-        return self.store.find_by_unique_ids(unique_ids)
+        return {
+            unique_id: [o if self._may_see(o) else _undisclosed(o) for o in objects]
+            for unique_id, objects in self.store.find_by_unique_ids(unique_ids).items()
+        }
 
     def get_by_uuids(self, uuids: Iterable[str]) -> dict[str, XdsObject]:
         return {uuid: o for uuid, o in self.store.get_by_uuids(uuids).items() if self._may_see(o)}
@@ -113,4 +132,11 @@ class VisibleRegistry:
     def _may_see(self, obj: XdsObject) -> bool:
         if self.access.patient_key is not None and not _of_patient(obj, self.access.patient_key):
             return False
+        if not self.may_consult:
+            return isinstance(obj, DocumentEntry) and is_author(self.actor, obj) and visible(self.actor, obj)
         return not isinstance(obj, DocumentEntry) or visible(self.actor, obj, dossier=self.access.dossier)
+
+
+def _undisclosed(obj: XdsObject) -> XdsObject:
+    """A stand-in for a registered object the caller may not see: its kind and uniqueId only."""
+    return type(obj)(entry_uuid="", unique_id=obj.unique_id)

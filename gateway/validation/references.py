@@ -460,7 +460,8 @@ def check_unique_ids_not_registered(
         existing = list(found.get(obj.unique_id, ())) if obj.unique_id else []
         if not existing:
             continue
-        registered_as = ", ".join(f"{_kind(e)} {e.entry_uuid}" for e in existing)
+        # An object the caller may not see comes without entryUUID (gateway.registry.visibility): kind only.
+        registered_as = ", ".join(f"{_kind(e)} {e.entry_uuid}".strip() for e in existing)
         other_hashes = sorted({
             e.hash
             for e in existing

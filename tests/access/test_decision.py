@@ -142,6 +142,8 @@ DECISIONS = [
     # --- software (VIHF role AUTOMATE): the professionals' rules under its own id ----------------
     *row("software feeds without authorization", (D,), other(SOFTWARE), dos(), OK),
     *row("software without authorization", CONSULT, other(SOFTWARE), dos(), DENIED),
+    *row("software in bris de glace the patient allows", CONSULT, other(SOFTWARE, BTG), dos(), DENIED),
+    *row("software in centre 15 the patient allows", CONSULT, other(SOFTWARE, C15), dos(), DENIED),
     *row("software with VALIDE", CONSULT, other(SOFTWARE),
          dos(authorizations={SOFTWARE.id_: Authorization.VALIDE}), OK),
     *row("software blocked, even with VALIDE", CONSULT, other(SOFTWARE),

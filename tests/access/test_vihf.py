@@ -115,6 +115,9 @@ def test_each_access_mode_is_read(demo_identity, mode):
         (Code("REPRESENTANT_LEGAL", "1.2.250.1.213.1.1.4.6", None), ActorKind.LEGAL_REPRESENTATIVE),
         # AUTOMATE means a process only in TRE_A00.
         (Code("AUTOMATE", "1.2.3.4", None), ActorKind.PROFESSIONAL),
+        # PATIENT and REPRESENTANT_LEGAL too: only in TRE_A00.
+        (Code("PATIENT", "1.2.3.4", None), ActorKind.PROFESSIONAL),
+        (Code("REPRESENTANT_LEGAL", "1.2.250.1.71.1.2.7", None), ActorKind.PROFESSIONAL),
     ],
 )
 def test_the_first_role_decides_the_kind_of_caller(demo_identity, role, kind):

@@ -35,7 +35,7 @@ from gateway.access.model import AccessMode
 from gateway.access.vihf import demo_actor
 from gateway.audit.model import AccessTrace, Outcome
 from gateway.audit.patient import patient_key
-from gateway.ebxml import read_registry_object_list
+from gateway.ebxml import read_registry_object_list, submit_objects_request
 from gateway.ebxml.adhoc_query import adhoc_query_request
 from gateway.ebxml.provide_and_register import provide_and_register_request
 from gateway.metadata import CX, HD, XCN, AssociationType, AvailabilityStatus, Code, Submission, SubmissionSetStatus
@@ -49,6 +49,7 @@ from .. import factories as f
 from ..support.soap_client import SoapResponse, demo_security, envelope, post, post_raw
 from ..support.vihf import DemoIdentity
 from .repository_client import ITI41, mtom_package, retrieve
+from .xds import ITI42
 
 ITI18 = "urn:ihe:iti:2007:RegistryStoredQuery"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
@@ -525,11 +526,11 @@ def test_deposit(gateway, deposit_case: Deposit):
 # -- a deposit cannot reach what its submitter may not see ------------------------------------------
 
 
-def replacing(target_uuid: str, set_number: int) -> ProvideAndRegisterDocumentSet:
-    """NEW as a replacement (RPLC) of ``target_uuid``."""
-    request = provided((NEW,), set_number, depositor=VALIDE_PS)
+def replacing(target_uuid: str, set_number: int, *, depositor: str = VALIDE_PS) -> ProvideAndRegisterDocumentSet:
+    """A new document of ``depositor`` (uniqueId by ``set_number``) replacing (RPLC) ``target_uuid``."""
+    request = provided((Doc("new", set_number, P, depositor),), set_number, depositor=depositor)
     request.submission.associations.append(
-        f.association("Rplc", "Doc10", target_uuid, AssociationType.REPLACE))
+        f.association("Rplc", f"Doc{set_number}", target_uuid, AssociationType.REPLACE))
     return request
 
 
@@ -541,14 +542,80 @@ def test_replacing_a_document_hidden_from_the_depositor_is_answered_as_replacing
     unknown = deposit(gateway, replacing(f"urn:uuid:{uuid.uuid4()}", 12), caller)
     visible_ = deposit(gateway, replacing(uuids[PLAIN], 13), caller)
 
-    def without_ids(response: SoapResponse) -> list[tuple[str, str]]:
-        return [(e["errorCode"], re.sub(r"urn:uuid:[0-9a-f-]+|1\.2\.250\.1\.999\.78\.\d+", "…", e["codeContext"]))
-                for e in response.errors]
-
     assert hidden.status == unknown.status == "Failure"
-    assert without_ids(hidden) == without_ids(unknown) != []
+    assert _errors_without_ids(hidden) == _errors_without_ids(unknown) != []
     assert (visible_.status, visible_.errors) == ("Success", [])
     with gateway.db.session(read_only=True) as session:
         statuses = {uid: objects[0].availability_status.short_name
                     for uid, objects in RegistryStore(session).find_by_unique_ids([MASKED.uid, PLAIN.uid]).items()}
     assert statuses == {MASKED.uid: "Approved", PLAIN.uid: "Deprecated"}
+
+
+def _errors_without_ids(response: SoapResponse) -> list[tuple[str, str]]:
+    return [(e["errorCode"], re.sub(r"urn:uuid:[0-9a-f-]+|1\.2\.250\.1\.999\.7[78]\.\d+|Doc\d+", "…", e["codeContext"]))
+            for e in response.errors]
+
+
+def test_a_submission_naming_no_patient_cannot_probe_another_patients_document(gateway):
+    """Without a SubmissionSet patientId, the deposit is decided on the VIHF's patient (Q): P's document is
+    not found, and the answer does not name P."""
+    uuids = set_up(gateway, DossierState())
+    caller = ps(DEMO, patient=Q)
+
+    def anonymous(target: str, number: int) -> ProvideAndRegisterDocumentSet:
+        request = replacing(target, number)
+        request.submission.submission_sets[0].patient_id = None
+        request.submission.documents[0].patient_id = Q  # the caller's patient: P's target would then mismatch
+        return request
+
+    def register(request: ProvideAndRegisterDocumentSet) -> SoapResponse:  # ITI-42: validated by the registry
+        return post(gateway.registry_url, ITI42, submit_objects_request(request.submission),
+                    security=caller.security())
+
+    probing = register(anonymous(uuids[PLAIN], 14))
+    unknown = register(anonymous(f"urn:uuid:{uuid.uuid4()}", 15))
+
+    assert probing.status == unknown.status == "Failure"
+    assert _errors_without_ids(probing) == _errors_without_ids(unknown)
+    assert "XDSPatientIdDoesNotMatch" not in probing.error_codes
+    assert P.id not in str(probing.errors)
+
+
+@pytest.mark.parametrize("target, detailed", [(PLAIN, True), (MASKED, False)], ids=["visible", "hidden"])
+def test_a_duplicate_uniqueid_tells_nothing_of_a_document_hidden_from_the_depositor(gateway, target, detailed):
+    """Refused either way (uniqueIds are unique in the registry); of a hidden document neither its entryUUID
+    nor its hash is told, and a different content is not told apart (no XDSNonIdenticalHash)."""
+    uuids = set_up(gateway, DossierState())
+    same_uid = Doc("dup", 16, P, VALIDE_PS)
+    request = provided((same_uid,), 16, depositor=VALIDE_PS)
+    request.submission.documents[0].unique_id = target.uid
+
+    response = deposit(gateway, request, ps(VALIDE_PS))
+
+    assert response.status == "Failure"
+    if detailed:
+        assert response.error_codes == ["XDSNonIdenticalHash"]
+        assert uuids[target] in response.errors[0]["codeContext"]
+    else:
+        assert response.error_codes == ["XDSDuplicateUniqueIdInRegistry"]
+        assert uuids[target] not in str(response.errors)
+        assert "hash" not in response.errors[0]["codeContext"]
+
+
+def test_a_professional_who_may_only_feed_can_replace_only_their_own_documents(gateway):
+    """Blocked: deposits are still taken, but a replacement changes what readers see; the blocked
+    professional's RPLC of a visible document is answered as of an unknown one."""
+    uuids = set_up(gateway, DossierState())
+    blocked = ps(BLOCKED_PS)
+
+    own_document = Doc("own", 17, P, BLOCKED_PS)
+    assert deposit(gateway, provided((own_document,), 17, depositor=BLOCKED_PS), blocked).status == "Success"
+    with gateway.db.session(read_only=True) as session:
+        [own] = RegistryStore(session).find_by_unique_ids([own_document.uid])[own_document.uid]
+    others = deposit(gateway, replacing(uuids[PLAIN], 18, depositor=BLOCKED_PS), blocked)
+    unknown = deposit(gateway, replacing(f"urn:uuid:{uuid.uuid4()}", 19, depositor=BLOCKED_PS), blocked)
+    correction = deposit(gateway, replacing(own.entry_uuid, 20, depositor=BLOCKED_PS), blocked)
+
+    assert others.status == unknown.status == "Failure"
+    assert _errors_without_ids(others) == _errors_without_ids(unknown)
+    assert (correction.status, correction.errors) == ("Success", [])

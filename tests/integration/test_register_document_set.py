@@ -260,7 +260,9 @@ def test_replacing_a_deprecated_document_fails(gateway):
     assert gateway.stored_total() == before
 
 
-def test_replacing_another_patients_document_fails(gateway):
+def test_replacing_another_patients_document_fails_as_replacing_an_unknown_one(gateway):
+    """The VIHF opens the replacement's patient's dossier only: the other patient's document is not found
+    (the rule's own code, XDSPatientIdDoesNotMatch, is tested without a caller in tests/validation)."""
     assert register(gateway, f.valid_submission()).status == "Success"
     [original] = by_unique_id(gateway, DOC1_UID)
     before = gateway.stored_total()
@@ -268,7 +270,7 @@ def test_replacing_another_patients_document_fails(gateway):
     response = register(gateway, _replacement(original.entry_uuid, patient=f.OTHER_PATIENT))
 
     assert response.status == "Failure"
-    assert "XDSPatientIdDoesNotMatch" in response.error_codes
+    assert response.error_codes == ["UnresolvedReferenceException"]
     assert by_uuid(gateway, original.entry_uuid).availability_status is AvailabilityStatus.APPROVED
     assert gateway.stored_total() == before
 
