@@ -57,7 +57,7 @@ from ..metadata.vocabulary import AssociationType
 from ..store.database import Database
 from ..store.query_store import QueryStore
 from ..validation.findings import ErrorCode, Finding, error, has_errors
-from .visibility import visible_objects
+from .visibility import visible_arguments, visible_objects
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +153,10 @@ class StoredQueryService:
                         raise _Refused(error(access.decision.code or ErrorCode.REGISTRY_ERROR,
                                              f"access refused: {access.decision.reason}"))
                     # Visibility is judged on full metadata: ObjectRef stubs carry none.
-                    full = replace(query, return_type=ReturnType.LEAF_CLASS)
+                    full = visible_arguments(store, actor, access, replace(query, return_type=ReturnType.LEAF_CLASS))
                     objects = visible_objects(store, actor, access, handler(store, full, budget))
+                    if isinstance(query, GetRelatedDocuments) and not any(isinstance(o, Association) for o in objects):
+                        objects = []  # no visible relationship left: the query's own rule (§3.18.4.1.2.3.7.13)
         except _Refused as refused:
             return self._failed(actor, transaction, patient, earlier + [refused.finding], refused=True)
         except _TooManyResults:

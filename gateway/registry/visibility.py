@@ -19,13 +19,14 @@ submitter may not see is answered as if that object did not exist.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from ..access.decision import Transaction, decide, is_author, visible
 from ..access.control import Access
 from ..access.decision import filter_visible
 from ..access.model import Actor
 from ..metadata.model import Association, DocumentEntry, Folder, SubmissionSet, XdsObject
-from ..metadata.query import ObjectIds
+from ..metadata.query import AnyStoredQuery, GetFoldersForDocument, GetRelatedDocuments, GetSubmissionSets, ObjectIds
 from ..store.query_store import QueryStore
 from ..store.registry_store import RegistryStore
 
@@ -40,6 +41,26 @@ def visible_objects(store: QueryStore, actor: Actor, access: Access, objects: li
         objects = [o for o in objects if _of_patient(o, access.patient_key)]
         context = [o for o in context if _of_patient(o, access.patient_key)]
     return filter_visible(actor, objects, dossier=access.dossier, context=context)
+
+
+def visible_arguments(store: QueryStore, actor: Actor, access: Access, query: AnyStoredQuery) -> AnyStoredQuery:
+    """``query`` without the objects it names that ``actor`` may not see, for the queries that answer *about*
+    the objects they name (the folders or submission sets holding them, their relatives).
+
+    Filtering the answer is not enough there: a folder holding a hidden
+    document and a visible one stays visible, so asking for the folders of
+    the hidden document would find it, where an unknown id finds nothing.
+    """
+    match query:
+        case GetSubmissionSets(uuids=uuids):
+            named = _by_uuids(store, set(uuids))
+            seen = {o.entry_uuid for o in visible_objects(store, actor, access, named)}
+            return replace(query, uuids=[u for u in uuids if u in seen])
+        case GetFoldersForDocument(document=ids) | GetRelatedDocuments(document=ids):
+            named = store.documents_by_ids(ids)
+            seen = tuple(o.entry_uuid for o in visible_objects(store, actor, access, named))
+            return replace(query, document=ObjectIds(uuids=seen))
+    return query
 
 
 def _of_patient(obj: XdsObject, patient_key: str) -> bool:

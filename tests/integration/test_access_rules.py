@@ -39,7 +39,9 @@ from gateway.ebxml import read_registry_object_list, submit_objects_request
 from gateway.ebxml.adhoc_query import adhoc_query_request
 from gateway.ebxml.provide_and_register import provide_and_register_request
 from gateway.metadata import CX, HD, XCN, AssociationType, AvailabilityStatus, Code, Submission, SubmissionSetStatus
-from gateway.metadata.query import FindDocuments, GetDocuments, ObjectIds
+from gateway.metadata.query import (
+    FindDocuments, GetDocuments, GetFoldersForDocument, GetRelatedDocuments, GetSubmissionSets, ObjectIds,
+)
 from gateway.metadata.repository import Document, DocumentReference, ProvideAndRegisterDocumentSet
 from gateway.store.dossier_store import Authorization, DossierStatus, DossierStore
 from gateway.store.registry_store import RegistryStore
@@ -619,3 +621,60 @@ def test_a_professional_who_may_only_feed_can_replace_only_their_own_documents(g
     assert others.status == unknown.status == "Failure"
     assert _errors_without_ids(others) == _errors_without_ids(unknown)
     assert (correction.status, correction.errors) == ("Success", [])
+
+
+# -- queries about a named object: a hidden one is an unknown one -----------------------------------
+
+
+def test_queries_about_a_hidden_document_answer_as_about_an_unknown_one(gateway):
+    """GetFoldersForDocument, GetSubmissionSets and GetRelatedDocuments answer *about* the objects they name:
+    a folder or submission set also holding a visible document, or a visible relative, must not betray the
+    hidden one (nor a visible document its hidden relative)."""
+    set_up(gateway, DossierState())
+    shown, masked = Doc("shown", 21, P, AUTHOR), Doc("masked2", 22, P, AUTHOR, ("MASQUE_PS",))
+    request = provided((shown, masked), 21, depositor=AUTHOR)
+    folder = f.folder("Folder21", unique_id="1.2.250.1.999.79.21", patient_id=P)
+    request.submission.folders.append(folder)
+    request.submission.associations += [
+        f.has_member("SsFolder", f.SS_ID, "Folder21"),
+        f.has_member("FolderShown", "Folder21", "Doc21"), f.has_member("SsFolderShown", f.SS_ID, "FolderShown"),
+        f.has_member("FolderMasked", "Folder21", "Doc22"), f.has_member("SsFolderMasked", f.SS_ID, "FolderMasked"),
+    ]
+    assert deposit(gateway, request, ps(AUTHOR)).status == "Success"
+    addendum = replacing("", 23, depositor=AUTHOR)
+    with gateway.db.session(read_only=True) as session:
+        uuids = {uid: objects[0].entry_uuid for uid, objects in
+                 RegistryStore(session).find_by_unique_ids([shown.uid, masked.uid, folder.unique_id]).items()}
+    addendum.submission.associations[-1] = f.association("Apnd", "Doc23", uuids[masked.uid], AssociationType.APPEND)
+    assert deposit(gateway, addendum, ps(AUTHOR)).status == "Success"
+    with gateway.db.session(read_only=True) as session:
+        uuids["addendum"] = RegistryStore(session).find_by_unique_ids([Doc("new", 23, P, AUTHOR).uid])[
+            Doc("new", 23, P, AUTHOR).uid][0].entry_uuid
+    unknown = f"urn:uuid:{uuid.uuid4()}"
+    reader = ps(VALIDE_PS)  # VALIDE, neither author nor attending doctor: MASQUE_PS is hidden from them
+
+    def answered(query) -> set[str]:
+        response = stored_query(gateway, query, reader)
+        assert (response.status, response.errors) == ("Success", [])
+        read = read_registry_object_list(response.payload.find(f"{{{RIM}}}RegistryObjectList"))
+        return {o.entry_uuid for o in read.submission.objects()}
+
+    def folders_for(document: str):
+        return GetFoldersForDocument(document=ObjectIds(uuids=(document,)))
+
+    def sets_for(document: str):
+        return GetSubmissionSets(uuids=[document])
+
+    def related(document: str):
+        return GetRelatedDocuments(document=ObjectIds(uuids=(document,)), association_types=[AssociationType.APPEND])
+
+    assert answered(folders_for(uuids[masked.uid])) == answered(folders_for(unknown)) == set()
+    assert answered(folders_for(uuids[shown.uid])) == {uuids[folder.unique_id]}
+    assert answered(sets_for(uuids[masked.uid])) == answered(sets_for(unknown)) == set()
+    assert answered(related(uuids[masked.uid])) == answered(related(unknown)) == set()
+    # The addendum is visible, but its only relative is hidden: as a document without relatives.
+    assert answered(related(uuids["addendum"])) == set()
+    # The author sees it all.
+    reader = ps(AUTHOR)
+    assert uuids[masked.uid] in answered(related(uuids["addendum"]))
+    assert answered(folders_for(uuids[masked.uid])) == {uuids[folder.unique_id]}
