@@ -79,13 +79,13 @@ def open_trust_store(settings: Settings) -> TrustStore | None:
     return trust
 
 
-def authenticator(settings: Settings, database: Database, trust: TrustStore | None) -> Authenticator:
+def authenticator(settings: Settings, recorder: TraceRecorder, trust: TrustStore | None) -> Authenticator:
     """The SOAP ports' ``authenticate`` hook for ``XDSGW_AUTH``; ``trust`` from :func:`open_trust_store`."""
     if settings.auth is Auth.NONE:
         log.warning("authentication is off (XDSGW_AUTH=none): for local trials only; "
                     "every XDS.b request is served without a VIHF")
         return no_authentication
-    return vihf_authenticator(trust, database)
+    return vihf_authenticator(trust, recorder)
 
 
 def create_app(
@@ -110,7 +110,7 @@ def create_app(
         document_check=document_check,
     )
     trust = open_trust_store(settings) if settings.auth is Auth.VIHF else None
-    authenticate = authenticator(settings, database, trust)
+    authenticate = authenticator(settings, recorder, trust)
     app.register_blueprint(
         soap_blueprint(
             "registry",

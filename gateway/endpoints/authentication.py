@@ -33,8 +33,7 @@ from ..audit.model import ITI_18, ITI_41, ITI_42, ITI_43, AccessTrace, Outcome
 from ..soap.endpoint import Authenticator
 from ..soap.envelope import SoapRequest
 from ..soap.namespaces import WSSE
-from ..store.database import Database
-from ..store.trace_store import TraceStore
+from ..audit.recorder import TraceFailed, TraceRecorder
 from .registry_port import REGISTER_DOCUMENT_SET_B, REGISTRY_STORED_QUERY
 from .repository_port import PROVIDE_AND_REGISTER_DOCUMENT_SET_B, RETRIEVE_DOCUMENT_SET
 
@@ -79,7 +78,7 @@ def _fault_code(rejected: VihfRejected) -> str:
 
 def vihf_authenticator(
     trust: TrustStore | None,
-    database: Database,
+    recorder: TraceRecorder,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> Authenticator:
@@ -102,10 +101,13 @@ def vihf_authenticator(
             transaction = transaction_of(request.action)
             log.info("VIHF refused (%s, %s, MessageID %s): %s%s", transaction, _fault_code(rejected),
                      request.message_id, rejected.reason, f" [{rejected.detail}]" if rejected.detail else "")
-            with database.session() as session:
-                TraceStore(session).append(AccessTrace.of(
+            try:
+                # Through the recorder: a failed authentication is what an ATNA auditor looks for first.
+                recorder.record(AccessTrace.of(
                     UNKNOWN_ACTOR, transaction, outcome=Outcome.REFUSED, error_code=_fault_code(rejected),
                 ))
+            except TraceFailed:
+                pass  # logged by the recorder; the request is refused all the same
             raise rejected.soap_fault(relates_to=request.message_id) from None
 
     return authenticate

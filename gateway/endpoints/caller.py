@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+from contextlib import contextmanager
+
 from ..access.model import Actor
+from ..audit.model import AccessTrace, Outcome
+from ..audit.recorder import TraceFailed, TraceRecorder
 from ..soap.envelope import SoapRequest
+from ..validation.findings import ErrorCode
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[SoapRequest], Any]
 
 
 def caller(request: SoapRequest) -> Actor:
@@ -15,3 +27,29 @@ def caller(request: SoapRequest) -> Actor:
     if request.actor is None:
         raise RuntimeError("an XDS.b port was wired without its authentication hook")
     return request.actor
+
+
+@contextmanager
+def traced_if_it_fails(recorder: TraceRecorder, actor: Actor, transaction: str) -> Iterator[None]:
+    """A transaction that fails unexpectedly (a bug, a database error the service does not expect) is
+    still traced, as a ``failure``, before its SOAP Receiver fault: the services trace every outcome they
+    foresee, this nets the others."""
+    try:
+        yield
+    except Exception:
+        try:
+            recorder.record(AccessTrace.of(actor, transaction, outcome=Outcome.FAILURE,
+                                           error_code=ErrorCode.REGISTRY_ERROR, break_the_glass=False))
+        except TraceFailed:
+            pass  # logged by the recorder
+        raise
+
+
+def netted(recorder: TraceRecorder, transaction: str, handle: Handler) -> Handler:
+    """``handle`` inside :func:`traced_if_it_fails`."""
+
+    def handle_traced(request: SoapRequest):
+        with traced_if_it_fails(recorder, caller(request), transaction):
+            return handle(request)
+
+    return handle_traced

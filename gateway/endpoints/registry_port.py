@@ -10,14 +10,14 @@ from lxml import etree
 
 from ..ebxml import read_submit_objects_request, registry_response
 from ..ebxml.adhoc_query import adhoc_query_response, read_adhoc_query_request
-from ..audit.model import ITI_42
+from ..audit.model import ITI_18, ITI_42
 from ..ebxml.namespaces import lcm
 from ..metadata.query import ReturnType
 from ..registry import DocumentRegistry
 from ..registry.stored_queries import StoredQueryService
 from ..soap.endpoint import Operation
 from ..soap.envelope import SoapRequest
-from .caller import caller
+from .caller import caller, netted
 
 REGISTER_DOCUMENT_SET_B = "urn:ihe:iti:2007:RegisterDocumentSet-b"
 REGISTER_DOCUMENT_SET_B_RESPONSE = "urn:ihe:iti:2007:RegisterDocumentSet-bResponse"
@@ -57,6 +57,8 @@ def registry_stored_query(queries: StoredQueryService):
 
 def registry_operations(registry: DocumentRegistry, queries: StoredQueryService) -> list[Operation]:
     return [
-        Operation(REGISTER_DOCUMENT_SET_B, REGISTER_DOCUMENT_SET_B_RESPONSE, register_document_set_b(registry)),
-        Operation(REGISTRY_STORED_QUERY, REGISTRY_STORED_QUERY_RESPONSE, registry_stored_query(queries)),
+        Operation(REGISTER_DOCUMENT_SET_B, REGISTER_DOCUMENT_SET_B_RESPONSE,
+                  netted(registry.recorder, ITI_42, register_document_set_b(registry))),
+        Operation(REGISTRY_STORED_QUERY, REGISTRY_STORED_QUERY_RESPONSE,
+                  netted(queries.recorder, ITI_18, registry_stored_query(queries))),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..audit.model import ITI_41
+from ..audit.model import ITI_41, ITI_43
 from ..ebxml import registry_response
 from ..registry.register import submission_patient
 from ..ebxml.provide_and_register import read_provide_and_register_request
@@ -21,7 +21,7 @@ from ..soap.endpoint import Operation
 from ..soap.envelope import SoapRequest
 from ..soap.mtom import Attachment, MtomError
 from ..validation.findings import has_errors
-from .caller import caller
+from .caller import caller, netted
 
 PROVIDE_AND_REGISTER_DOCUMENT_SET_B = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
 PROVIDE_AND_REGISTER_DOCUMENT_SET_B_RESPONSE = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse"
@@ -73,12 +73,12 @@ def repository_operations(repository: DocumentRepository) -> list[Operation]:
         Operation(
             PROVIDE_AND_REGISTER_DOCUMENT_SET_B,
             PROVIDE_AND_REGISTER_DOCUMENT_SET_B_RESPONSE,
-            provide_and_register_document_set_b(repository),
+            netted(repository.registry.recorder, ITI_41, provide_and_register_document_set_b(repository)),
         ),
         Operation(
             RETRIEVE_DOCUMENT_SET,
             RETRIEVE_DOCUMENT_SET_RESPONSE,
-            retrieve_document_set(repository),
+            netted(repository.registry.recorder, ITI_43, retrieve_document_set(repository)),
             mtom_response=True,
         ),
     ]

@@ -26,6 +26,8 @@ import logging
 from dataclasses import dataclass, field
 from functools import partial
 
+from sqlalchemy.exc import OperationalError
+
 from ..access.control import Access, AccessControl, Transaction
 from ..access.decision import visible
 from ..access.model import Actor
@@ -71,13 +73,22 @@ class DocumentRetrieval:
         ours = [r for r in references if r.repository_unique_id == self.repository_unique_id]
         stored: dict[str, StoredDocument] = {}
         access: Access | None = None
-        with self.db.session(read_only=True) as session:
-            if actor is not None:
-                access = self.access.check(session, actor, Transaction.RETRIEVE, None)
-            if ours and (access is None or access.allowed):
-                stored = RepositoryStore(session).find(self.repository_unique_id, (r.document_unique_id for r in ours))
-                if actor is not None and access is not None:
-                    stored = _visible(QueryStore(session), actor, access, stored)
+        try:
+            with self.db.session(read_only=True) as session:
+                if actor is not None:
+                    access = self.access.check(session, actor, Transaction.RETRIEVE, None)
+                if ours and (access is None or access.allowed):
+                    stored = RepositoryStore(session).find(
+                        self.repository_unique_id, (r.document_unique_id for r in ours)
+                    )
+                    if actor is not None and access is not None:
+                        stored = _visible(QueryStore(session), actor, access, stored)
+        except OperationalError:
+            log.exception("ITI-43: the repository database failed")
+            busy = RetrieveOutcome(findings=earlier + [error(
+                ErrorCode.REPOSITORY_ERROR, "the repository database is busy or unreachable; the request may be retried",
+            )])
+            return busy if actor is None else self._traced(actor, access, busy)
         if access is not None and not access.allowed:
             refusal = error(access.decision.code or ErrorCode.REGISTRY_ERROR, f"access refused: {access.decision.reason}")
             return self._traced(actor, access, RetrieveOutcome(findings=earlier + [refusal]), refused=True)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
+import pytest
 from lxml import etree
 from sqlalchemy import select, text
 
@@ -322,3 +323,25 @@ def test_the_journal_check_names_the_request_whose_trace_is_missing_or_wrong(gat
 
     extra = trace_journal.check_traces(journal, [first, second, dataclasses.replace(second, sequence=99)])
     assert "trace 99 (ITI-42" in extra[-1] and extra[-1].endswith("matches no request of the test")
+
+
+@pytest.mark.untraced("a crashing service answers a Receiver fault, which the journal takes for a request "
+                      "refused before authentication; the trace is asserted here instead")
+def test_a_transaction_that_crashes_is_still_traced_as_a_failure(gateway, monkeypatch):
+    from gateway.registry.stored_queries import StoredQueryService
+
+    def crash(self, query, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(StoredQueryService, "run", crash)  # the server runs in this process
+    started = datetime.now(timezone.utc)
+
+    response = post(gateway.registry_url, "urn:ihe:iti:2007:RegistryStoredQuery", adhoc_query_request(
+        FindDocuments(patient_id=f.PATIENT.format(), statuses=[AvailabilityStatus.APPROVED])))
+
+    assert (response.http_status, response.fault_code) == (500, "env:Receiver")
+    with gateway.db.session(read_only=True) as session:
+        traces = [t for t in TraceStore(session).query(patient_key(f.PATIENT.format())) if t.recorded_at >= started]
+    assert [(t.transaction, t.outcome, t.error_code, t.actor_id) for t in traces] == [
+        ("ITI-18", Outcome.FAILURE, "XDSRegistryError", DemoIdentity.shared().actor().id)
+    ]

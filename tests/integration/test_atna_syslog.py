@@ -92,3 +92,13 @@ def test_the_administration_api_traces_reach_the_collector_too(audited, collecto
     [message] = [_audit(m) for m in collector.wait_for(1)]
     assert message.find("EventIdentification/EventTypeCode").get("csd-code") == "DOSSIER:create"
     assert message.find("ActiveParticipant[@UserIsRequestor='true']").get("UserID") == "admin"
+
+
+def test_a_refused_vihf_reaches_the_collector(audited, collector):
+    response = post(audited.registry_url, ITI18, adhoc_query_request(_find(f.PATIENT)), security=None)
+
+    assert response.fault_subcode.endswith(":InvalidSecurity")
+    [message] = [_audit(m) for m in collector.wait_for(1)]
+    assert message.find("EventIdentification").get("EventOutcomeIndicator") == "4"
+    assert message.find("EventIdentification/EventOutcomeDescription").text == "wsse:InvalidSecurity"
+    assert message.find("ActiveParticipant[@UserIsRequestor='true']").get("UserID") == "unknown"
