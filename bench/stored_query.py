@@ -255,8 +255,9 @@ class PostgresSink(Sink):
             cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         self.conn.commit()
         self.timings["foreign_keys_s"] = time.perf_counter() - t0
-        # The keys were given explicitly: move every sequence past them.
-        for table in synthetic.COLUMNS:
+        # The keys were given explicitly: move the sequences of the loaded tables past them (the others,
+        # access_traces keyed by its chain sequence among them, are empty and may have no "id").
+        for table in synthetic.TABLE_ORDER:
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(max(id), 0) + 1, false) FROM {table}"
             )

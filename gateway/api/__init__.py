@@ -10,8 +10,11 @@
 Every other request signs in first (:mod:`.auth`): the administrator with
 the bearer token ``XDSGW_ADMIN_TOKEN``, a patient or their legal
 representative with their VIHF, to read their own dossier and traces. The
-sign-in runs before any view; a refusal (401, 403) of a request whose URL
-names a dossier is traced in that dossier, committed whatever follows.
+sign-in runs before any view; a refusal of a request whose URL names a
+dossier is traced, committed whatever follows: a 403 (a caller known) in
+that dossier, a 401 (nobody authenticated) without a patient, in the chain
+for the auditors only, so that nobody can write into a patient's traces
+without signing in.
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ def api_blueprint(
 
     def trace_refusal(actor, transaction: str, key: str | None, code: str) -> None:
         # In a session of its own, committed now: the answer is a refusal
-        # whatever follows, and the patient sees what was attempted.
+        # whatever follows, and the patient (key) sees what was attempted.
         recorder().record(AccessTrace.of(actor, transaction, patient_id=key,
                                          outcome=Outcome.REFUSED, error_code=code))
 
@@ -129,7 +132,10 @@ def api_blueprint(
             log.info("%s %s refused (401 %s): %s", flask.request.method, flask.request.path, refused.code,
                      refused.detail)
             if key is not None:
-                trace_refusal(UNKNOWN_ACTOR, rule.transaction, key, refused.code)
+                # Filed under no patient: an unauthenticated request must not
+                # write into a patient's traces (anyone could, at will). The
+                # chain keeps it for the auditors.
+                trace_refusal(UNKNOWN_ACTOR, rule.transaction, None, refused.code)
             return refusal(rule, 401, refused.code, refused.detail)
 
         named: list[str | None] = []

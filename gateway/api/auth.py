@@ -53,7 +53,7 @@ from gateway.soap.namespaces import WSSE
 
 __all__ = [
     "ADMINISTRATOR", "ADMIN_ACTOR", "MAX_AUTHORIZATION_BYTES", "WWW_AUTHENTICATE",
-    "ApiAuth", "Caller", "Forbidden", "Unauthenticated", "current_actor",
+    "ApiAuth", "Caller", "Forbidden", "Unauthenticated", "current_actor", "current_caller",
 ]
 
 log = logging.getLogger(__name__)
@@ -247,6 +247,11 @@ class ApiAuth:
                             f"(oid {oid})")
 
 
+def current_caller() -> Caller:
+    """The caller of the request being served, as the blueprint's sign-in found it."""
+    return flask.g.api_caller
+
+
 def current_actor() -> Actor:
     """The actor of the request being served, as the blueprint's sign-in found it."""
-    return flask.g.api_caller.actor
+    return current_caller().actor

@@ -23,11 +23,11 @@ import flask
 from gateway.access.dossier import Authorization, DossierStatus
 from gateway.audit import AccessTrace, Outcome, ins_key, split_key
 from gateway.store.database import Database
-from gateway.store.dossier_store import DossierRecord, DossierStore
+from gateway.store.dossier_store import DossierExists, DossierRecord, DossierStore
 from gateway.validation.ins import INS_OIDS, is_ins_oid, nir_format_problems
 
 from .tracing import recorder
-from .auth import current_actor
+from .auth import current_actor, current_caller
 from .problems import ApiProblem, problem_response
 
 #: Transactions of the administration API, as traces name them.
@@ -137,6 +137,9 @@ def add_dossier_routes(bp: flask.Blueprint, database: Database, default_oid: str
 
     def no_dossier(key: str) -> str:
         matricule, oid = split_key(key)
+        if not current_caller().administrator:
+            # A patient or their representative: opening a dossier is not theirs to do here.
+            return f"no dossier for the INS {matricule} (oid {oid})"
         return f"no dossier for the INS {matricule} (oid {oid}); create it with POST /api/dossiers"
 
     @bp.post("/api/dossiers")
@@ -150,12 +153,16 @@ def add_dossier_routes(bp: flask.Blueprint, database: Database, default_oid: str
             raise ApiProblem(400, "invalid-body", f"'oid' must be a string, not {oid!r}")
         key = patient_key_of(ins, oid, default_oid)
         choices = {name: boolean(body, name, True) for name in ("allow_break_the_glass", "allow_emergency_centre")}
+        exists = f"the INS {ins} already has a dossier: one dossier per patient"
         with database.session() as session:
             store = DossierStore(session)
             if store.get_record(key) is not None:
-                return refuse(session, key, CREATE, 409, "dossier-exists",
-                              f"the INS {ins} already has a dossier: one dossier per patient")
-            store.create(key, **choices)
+                return refuse(session, key, CREATE, 409, "dossier-exists", exists)
+            try:
+                store.create(key, **choices)
+            except KeyError:
+                # A concurrent creation won between the read above and the insert.
+                return refuse(session, key, CREATE, 409, "dossier-exists", exists)
             record = store.get_record(key)
             done(session, key, CREATE)
         response = flask.jsonify(dossier_json(record))

@@ -15,23 +15,41 @@ Reading traces is itself traced, right after the read and before the
 answer leaves (the answer shows the accesses before it): ``DOSSIER:traces`` for the JSON list,
 ``DOSSIER:audit-events`` for the FHIR search and read, in the patient's
 dossier, with the caller who signed in as actor.
+
+What a patient or a legal representative reads leaves out every trace that
+names a document hidden from them (:func:`hidden_documents`): the trace
+whole, not only the id, since its time and its professional would betray
+the document. *Choice*: the DMP keeps from the patient what concerns a
+document hidden from them until it is made visible. The traces are left out
+in SQL, so that totals and pages agree; a hidden trace read by its id is
+answered as an id that does not exist. The administrator reads everything.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
 import flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from gateway.access.decision import VISIBILITY_SYSTEM, visible
 from gateway.audit import AccessTrace, patient_key, to_fhir_audit_event
 from gateway.audit.chain import roles_json
 from gateway.audit.fhir import IHE_EVENT_TYPE, LOCAL_EVENT_TYPE
+from gateway.metadata.model import DocumentEntry
+from gateway.metadata.vocabulary import AvailabilityStatus
 from gateway.store.database import Database
+from gateway.store.dossier_store import DossierStore
+from gateway.store.schema import DocumentEntryCodeRow, DocumentEntryRow
+from gateway.store.serialize import from_dict
 from gateway.store.trace_store import TraceStore
 from gateway.validation.ins import is_ins_oid
 
+from .auth import Caller, current_caller
 from .dossiers import iso, patient_key_of, trace_read
 from .problems import ApiProblem, FhirProblem, fhir_response, operation_outcome
 
@@ -89,6 +107,49 @@ def _integer(raw: str | None, name: str, default: int, low: int, high: int | Non
     return value
 
 
+def hidden_documents(session: Session, caller: Caller, key: str) -> frozenset[str]:
+    """The uniqueIds of the documents of the patient ``key`` that ``caller`` may not see.
+
+    None for the administrator. For anyone else (a patient, a legal
+    representative: the only others served here), each document of the
+    patient in the registry is judged by
+    :func:`gateway.access.decision.visible`, on its newest version (a
+    document made visible by an update is visible, with its past). Only
+    documents carrying a DMP visibility code (TRE_A07, the codes
+    ``visible`` reads for patients) are read: few per patient. A deleted
+    document is judged on its codes, as if it were not deleted (*choice*:
+    the traces of accesses to a document the patient saw stay theirs to read
+    after its deletion, and a deletion does not reveal a hidden one).
+    """
+    if caller.administrator:
+        return frozenset()
+    marked = (
+        select(DocumentEntryRow.unique_id)
+        .join(DocumentEntryCodeRow, DocumentEntryCodeRow.document_id == DocumentEntryRow.id)
+        .where(DocumentEntryRow.patient_id == key, DocumentEntryCodeRow.attribute == "confidentialityCode",
+               DocumentEntryCodeRow.scheme == VISIBILITY_SYSTEM)
+    )
+    versions = session.execute(
+        select(DocumentEntryRow.unique_id, DocumentEntryRow.payload)
+        .where(DocumentEntryRow.patient_id == key, DocumentEntryRow.unique_id.in_(marked))
+        .order_by(DocumentEntryRow.unique_id, DocumentEntryRow.version)
+    )
+    newest = {unique_id: payload for unique_id, payload in versions}  # versions ascending: the last wins
+    if not newest:
+        return frozenset()
+    dossier = DossierStore(session).get(key)
+    hidden = set()
+    for unique_id, payload in newest.items():
+        entry = from_dict(payload)
+        if not isinstance(entry, DocumentEntry):
+            continue
+        if entry.availability_status is AvailabilityStatus.DELETED:
+            entry = replace(entry, availability_status=AvailabilityStatus.APPROVED)
+        if not visible(caller.actor, entry, dossier=dossier):
+            hidden.add(unique_id)
+    return frozenset(hidden)
+
+
 def add_trace_routes(bp: flask.Blueprint, database: Database, default_oid: str, source_name: str) -> None:
     """``GET /api/dossiers/{ins}/traces`` and the FHIR AuditEvent search and read, on ``bp``."""
 
@@ -119,6 +180,7 @@ def add_trace_routes(bp: flask.Blueprint, database: Database, default_oid: str, 
         }
         with database.session(read_only=True) as session:
             store = TraceStore(session)
+            filters["exclude_object_ids"] = hidden_documents(session, current_caller(), key)
             total = store.count(key, **filters)
             traces = store.query(key, **filters, limit=size, offset=(page - 1) * size)
         trace_read(database, key, TRACES)
@@ -141,6 +203,10 @@ def add_trace_routes(bp: flask.Blueprint, database: Database, default_oid: str, 
     def read_audit_event(id: str):  # noqa: A002 (the FHIR name, as the OpenAPI document spells it)
         with database.session(read_only=True) as session:
             trace = _stored(TraceStore(session), id)
+            if (trace is not None and trace.patient_key is not None and trace.object_ids
+                    and not hidden_documents(session, current_caller(), trace.patient_key).isdisjoint(
+                        trace.object_ids)):
+                trace = None  # hidden from this caller: answered as an id that does not exist, untraced alike
         if trace is None:
             return operation_outcome(404, "not-found", f"no AuditEvent with id {id!r}")
         if trace.patient_key is not None:
@@ -192,9 +258,10 @@ def _search(database: Database, source_name: str) -> flask.Response:
         offset = _integer(args.get("_offset"), "_offset", 0, 0)
     except ValueError as exc:
         raise FhirProblem(400, "invalid", str(exc)) from None
-    filters = {"since": since, "until": until, "transaction": transaction}
+    filters: dict[str, Any] = {"since": since, "until": until, "transaction": transaction}
     with database.session(read_only=True) as session:
         store = TraceStore(session)
+        filters["exclude_object_ids"] = hidden_documents(session, current_caller(), key)
         total = store.count(key, **filters)
         traces = store.query(key, **filters, limit=count, offset=offset) if count else []
     trace_read(database, key, AUDIT_EVENTS)

@@ -23,19 +23,21 @@ The store never commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, Text, bindparam, exists, func, literal, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from gateway.audit.chain import GENESIS_HASH, ChainHead, ChainProblem, canonical_fields, chain_hash, verify_chain
 from gateway.audit.model import AccessTrace, Outcome
 from gateway.metadata import Code
 
+from .batches import in_chunks
 from .schema import AccessTraceChainRow, AccessTraceRow
 
 #: The chain head's only row.
@@ -117,6 +119,7 @@ class TraceStore:
         actor_id: str | None = None,
         transaction: str | None = None,
         break_the_glass: bool | None = None,
+        exclude_object_ids: Iterable[str] = (),
         limit: int = 50,
         offset: int = 0,
     ) -> list[AccessTrace]:
@@ -124,10 +127,13 @@ class TraceStore:
 
         ``since`` is inclusive, ``until`` exclusive (naive times are UTC).
         ``transaction`` matches exactly or as the IHE part: ``ITI-18``
-        matches ``ITI-18:FindDocuments``.
+        matches ``ITI-18:FindDocuments``. A trace naming any of
+        ``exclude_object_ids`` among its object ids is left out, in SQL, so
+        that pages and :meth:`count` agree.
         """
         statement = self._filtered(
-            select(AccessTraceRow), patient_key, since, until, actor_id, transaction, break_the_glass
+            select(AccessTraceRow), patient_key, since, until, actor_id, transaction, break_the_glass,
+            exclude_object_ids,
         )
         statement = statement.order_by(AccessTraceRow.recorded_at.desc(), AccessTraceRow.sequence.desc())
         return [_trace(row) for row in self.session.scalars(statement.limit(limit).offset(offset))]
@@ -141,17 +147,18 @@ class TraceStore:
         actor_id: str | None = None,
         transaction: str | None = None,
         break_the_glass: bool | None = None,
+        exclude_object_ids: Iterable[str] = (),
     ) -> int:
         """How many traces :meth:`query` would page through."""
         statement = self._filtered(
             select(func.count()).select_from(AccessTraceRow),
-            patient_key, since, until, actor_id, transaction, break_the_glass,
+            patient_key, since, until, actor_id, transaction, break_the_glass, exclude_object_ids,
         )
         return self.session.execute(statement).scalar_one()
 
-    @staticmethod
     def _filtered(
-        statement: Select, patient_key: str, since, until, actor_id, transaction, break_the_glass
+        self, statement: Select, patient_key: str, since, until, actor_id, transaction, break_the_glass,
+        exclude_object_ids: Iterable[str] = (),
     ) -> Select:
         statement = statement.where(AccessTraceRow.patient_key == patient_key)
         if since is not None:
@@ -167,7 +174,23 @@ class TraceStore:
             )
         if break_the_glass is not None:
             statement = statement.where(AccessTraceRow.break_the_glass == break_the_glass)
+        excluded = list(dict.fromkeys(exclude_object_ids))
+        if excluded:
+            statement = statement.where(~self._names_any(excluded))
         return statement
+
+    def _names_any(self, object_ids: list[str]) -> ColumnElement[bool]:
+        """Whether a trace's ``object_ids`` (a JSON array of strings) holds any of ``object_ids``."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            # jsonb ?| text[]: one array parameter, whatever its length.
+            wanted = bindparam("excluded_object_ids", object_ids, type_=postgresql.ARRAY(Text))
+            return type_coerce(AccessTraceRow.object_ids, JSONB).has_any(wanted)
+        # SQLite (JSON text): look through the array's elements, a bounded IN list at a time.
+        tests = []
+        for chunk in in_chunks(object_ids):
+            element = func.json_each(AccessTraceRow.object_ids).table_valued("value")
+            tests.append(exists(select(literal(1)).select_from(element).where(element.c.value.in_(chunk))))
+        return tests[0] if len(tests) == 1 else or_(*tests)
 
     def head(self) -> ChainHead | None:
         """The chain head as last recorded, None before the first append."""

@@ -83,6 +83,15 @@ def _traces(db, key: str = KEY, transaction: str | None = None) -> list[AccessTr
         return list(reversed(TraceStore(session).query(key, transaction=transaction)))
 
 
+def _unfiled(db) -> list[AccessTrace]:
+    """The traces filed under no patient, oldest first, read from the store one sequence number at a time."""
+    with db.session(read_only=True) as session:
+        store = TraceStore(session)
+        head = store.head()
+        every = [store.get(sequence) for sequence in range(1, (head.sequence if head else 0) + 1)]
+    return [t for t in every if t is not None and t.patient_key is None]
+
+
 def _summary(traces: list[AccessTrace]) -> list[tuple[str, str, str, str | None]]:
     return [(t.transaction, t.actor_id, t.outcome.value, t.error_code) for t in traces]
 
@@ -97,20 +106,39 @@ def dossiers(client):
 # -- 401 ----------------------------------------------------------------------
 
 
-def test_no_credentials_is_401_and_traced_as_unknown(anonymous, db):
+def test_no_credentials_is_401_and_traced_as_unknown_under_no_patient(anonymous, db):
     detail = _problem(anonymous.get(f"/api/dossiers/{INS}"), 401, "unauthenticated")
     assert "Authorization: Bearer" in detail and "Authorization: SAML" in detail
     _problem(anonymous.post(f"/api/dossiers/{INS}/close"), 401, "unauthenticated")
     _problem(anonymous.get(f"/api/dossiers/{INS}/traces"), 401, "unauthenticated")
     _outcome(anonymous.get(f"/fhir/AuditEvent?patient=urn:oid:{NIR}|{INS}"), 401, "login")
-    assert _summary(_traces(db)) == [
+    # Nobody writes into a patient's traces without signing in: the refusals are in the chain, under no patient.
+    assert _traces(db) == []
+    unfiled = _unfiled(db)
+    assert _summary(unfiled) == [
         ("DOSSIER:read", "unknown", "refused", "unauthenticated"),
         ("DOSSIER:close", "unknown", "refused", "unauthenticated"),
         ("DOSSIER:traces", "unknown", "refused", "unauthenticated"),
         ("DOSSIER:audit-events", "unknown", "refused", "unauthenticated"),
     ]
+    assert [(t.sequence, t.patient_key, t.object_ids) for t in unfiled] == [
+        (1, None, ()), (2, None, ()), (3, None, ()), (4, None, ())]
     # Nothing of an anonymous caller is believed, nor kept.
-    assert {(t.actor_name, t.actor_kind, t.structure_id) for t in _traces(db)} == {("unknown", "professional", "")}
+    assert {(t.actor_name, t.actor_kind, t.structure_id) for t in unfiled} == {("unknown", "professional", "")}
+    with db.session(read_only=True) as session:
+        assert TraceStore(session).verify() == []
+
+
+def test_a_401_on_the_traces_of_an_existing_dossier_is_not_filed_there(anonymous, client, db):
+    assert client.post("/api/dossiers", json={"ins": INS}).status_code == 201
+    _problem(anonymous.get(f"/api/dossiers/{INS}/traces", headers={"Authorization": "Bearer wrong"}), 401,
+             "invalid-token")
+    assert _summary(_traces(db)) == [("DOSSIER:create", "admin", "success", None)]
+    assert _summary(_unfiled(db)) == [("DOSSIER:traces", "unknown", "refused", "invalid-token")]
+    assert _unfiled(db)[0].sequence == 2
+    # The patient's traces list shows the creation alone (and, after it, this read).
+    items = client.get(f"/api/dossiers/{INS}/traces").get_json()["items"]
+    assert [(i["sequence"], i["transaction"]) for i in items] == [(1, "DOSSIER:create")]
 
 
 def test_every_route_but_the_openapi_document_needs_credentials(anonymous, db):
@@ -122,7 +150,8 @@ def test_every_route_but_the_openapi_document_needs_credentials(anonymous, db):
     assert anonymous.get("/api/openapi.json").status_code == 200
     # A URL naming no dossier leaves no trace; a malformed INS names none either.
     _problem(anonymous.get("/api/dossiers/not-an-ins"), 401, "unauthenticated")
-    assert _summary(_traces(db)) == [
+    assert _traces(db) == []
+    assert _summary(_unfiled(db)) == [
         ("DOSSIER:choices", "unknown", "refused", "unauthenticated"),
         ("DOSSIER:professional", "unknown", "refused", "unauthenticated"),
         ("DOSSIER:reopen", "unknown", "refused", "unauthenticated"),
@@ -148,7 +177,8 @@ def test_every_route_but_the_openapi_document_needs_credentials(anonymous, db):
 )
 def test_unreadable_or_wrong_credentials_are_401(anonymous, db, header, code, words):
     assert words in _problem(anonymous.get(f"/api/dossiers/{INS}", headers={"Authorization": header}), 401, code)
-    assert _summary(_traces(db)) == [("DOSSIER:read", "unknown", "refused", code)]
+    assert _traces(db) == []
+    assert _summary(_unfiled(db)) == [("DOSSIER:read", "unknown", "refused", code)]
 
 
 def test_the_token_scheme_is_case_insensitive(anonymous, dossiers):
@@ -169,8 +199,8 @@ def test_an_expired_vihf_is_401_with_its_reason(anonymous, dossiers, db):
     expired = patient(now=datetime.now(timezone.utc) - timedelta(hours=2), valid_for=timedelta(minutes=30))
     detail = _problem(anonymous.get(f"/api/dossiers/{INS}", headers=expired), 401, "invalid-vihf")
     assert detail.startswith("the VIHF was refused: ") and "expired" in detail
-    assert _summary(_traces(db, transaction="DOSSIER:read")) == [("DOSSIER:read", "unknown", "refused",
-                                                                 "invalid-vihf")]
+    assert _traces(db, transaction="DOSSIER:read") == []
+    assert _summary(_unfiled(db)) == [("DOSSIER:read", "unknown", "refused", "invalid-vihf")]
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +323,14 @@ def test_a_patient_may_not_change_their_dossier(anonymous, dossiers, db, method,
 def test_a_patient_may_not_create_a_dossier(anonymous, db):
     _problem(anonymous.post("/api/dossiers", json={"ins": INS}, headers=patient()), 403, "forbidden")
     _problem(anonymous.get(f"/api/dossiers/{INS}", headers=ADMIN), 404, "no-dossier")
+
+
+def test_a_patient_without_a_dossier_is_told_so_without_the_administrators_advice(anonymous, db):
+    for headers in (patient(), representative()):
+        detail = _problem(anonymous.get(f"/api/dossiers/{INS}", headers=headers), 404, "no-dossier")
+        assert detail == f"no dossier for the INS {INS} (oid {NIR})"
+    assert _summary(_traces(db)) == [("DOSSIER:read", INS, "failure", "no-dossier"),
+                                     ("DOSSIER:read", "REP-0001", "failure", "no-dossier")]
 
 
 def test_a_vihf_naming_two_patients_gives_no_right(anonymous, dossiers):

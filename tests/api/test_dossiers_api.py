@@ -65,6 +65,28 @@ def test_a_second_dossier_is_a_conflict(created, client, db):
                                  ("DOSSIER:create", "failure", "dossier-exists")]
 
 
+def test_a_creation_that_loses_a_race_is_the_same_conflict(client, db, monkeypatch):
+    # The race, made deterministic: another creation commits first, and the view's read still sees no
+    # dossier (as it would have just before that commit); its insert then finds one.
+    with db.session() as session:
+        DossierStore(session).create(KEY, allow_break_the_glass=False)
+    reads = []
+    real = DossierStore.get_record
+
+    def stale_first_read(self, patient_id):
+        reads.append(patient_id)
+        return None if len(reads) == 1 else real(self, patient_id)
+
+    monkeypatch.setattr(DossierStore, "get_record", stale_first_read)
+    body = _problem(client.post("/api/dossiers", json={"ins": INS}), 409, "dossier-exists")
+    assert body["detail"] == f"the INS {INS} already has a dossier: one dossier per patient"
+    assert reads == [KEY]
+    # Traced as the other conflict, committed; the winner's dossier is untouched.
+    assert _transactions(db) == [("DOSSIER:create", "failure", "dossier-exists")]
+    monkeypatch.undo()
+    assert client.get(f"/api/dossiers/{INS}").get_json()["choices"]["allow_break_the_glass"] is False
+
+
 @pytest.mark.parametrize(
     ("body", "code", "words"),
     [
@@ -103,9 +125,10 @@ def test_close_and_reopen(created, client, db):
 
 def test_changes_and_reads_of_a_missing_dossier_are_not_found_and_traced(client, db):
     body = _problem(client.post(f"/api/dossiers/{INS}/close"), 404, "no-dossier")
-    assert "POST /api/dossiers" in body["detail"]
+    assert body["detail"] == f"no dossier for the INS {INS} (oid {NIR}); create it with POST /api/dossiers"
     _problem(client.put(f"/api/dossiers/{INS}/professionals/{DOCTOR}", json={}), 404, "no-dossier")
-    _problem(client.get(f"/api/dossiers/{INS}"), 404, "no-dossier")
+    body = _problem(client.get(f"/api/dossiers/{INS}"), 404, "no-dossier")
+    assert body["detail"] == f"no dossier for the INS {INS} (oid {NIR}); create it with POST /api/dossiers"
     assert _transactions(db) == [("DOSSIER:close", "failure", "no-dossier"),
                                  ("DOSSIER:professional", "failure", "no-dossier"),
                                  ("DOSSIER:read", "failure", "no-dossier")]
