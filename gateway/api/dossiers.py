@@ -160,7 +160,7 @@ def add_dossier_routes(bp: flask.Blueprint, database: Database, default_oid: str
                 return refuse(session, key, CREATE, 409, "dossier-exists", exists)
             try:
                 store.create(key, **choices)
-            except KeyError:
+            except DossierExists:
                 # A concurrent creation won between the read above and the insert.
                 return refuse(session, key, CREATE, 409, "dossier-exists", exists)
             record = store.get_record(key)
