@@ -64,7 +64,8 @@ def machine_info() -> dict:
         "python_implementation": platform.python_implementation(),
         "sqlalchemy": sqlalchemy.__version__,
         "sqlite": sqlite3.sqlite_version,
-        **{package: _version(package) for package in ("waitress", "flask", "lxml", "psycopg", "requests")},
+        **{package: _version(package) for package in ("waitress", "flask", "lxml", "psycopg", "requests", "signxml",
+                                                      "cryptography")},
     }
 
 
@@ -86,7 +87,7 @@ DEFAULT_PROFILE = CI_SIS  # the gateway's default (gateway.config.Settings.profi
 
 
 #: The benchmarks send no VIHF (the signed SAML assertion the gateway requires by default since 8613bcc,
-#: XDSGW_AUTH=vihf): they run it with authentication off. What verifying a VIHF costs is not measured here.
+#: XDSGW_AUTH=vihf): they run it with authentication off. What verifying a VIHF costs: bench/vihf.py.
 NO_AUTH_ENV = {"XDSGW_AUTH": "none"}
 
 
