@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,16 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+_D, _P = DossierRow.__table__, DossierProfessionalRow.__table__
+_DOSSIER = (
+    select(_D.c.patient_key, _D.c.status, _D.c.allow_break_the_glass, _D.c.allow_emergency_centre,
+           _D.c.created_at, _D.c.updated_at,
+           _P.c.professional_id, _P.c.authorization, _P.c.blocked, _P.c.attending)
+    .select_from(_D.outerjoin(_P, _P.c.dossier_id == _D.c.id))
+    .where(_D.c.patient_key == bindparam("patient_key"))
+)
+
+
 class DossierStore:
     """The dossiers, seen through one session."""
 
@@ -72,17 +82,18 @@ class DossierStore:
         return record.dossier if record else None
 
     def get_record(self, patient_id: str) -> DossierRecord | None:
-        row = self.session.scalars(select(DossierRow).where(DossierRow.patient_key == _key(patient_id))).first()
-        if row is None:
+        # One Core statement (the dossier, outer-joined to what it says of each professional): every
+        # XDS transaction reads its patient's dossier first.
+        rows = self.session.connection().execute(_DOSSIER, {"patient_key": _key(patient_id)}).all()
+        if not rows:
             return None
-        professionals = self.session.scalars(
-            select(DossierProfessionalRow).where(DossierProfessionalRow.dossier_id == row.id)
-        ).all()
+        first = rows[0]
+        professionals = [r for r in rows if r.professional_id is not None]
         dossier = Dossier(
-            patient_id=row.patient_key,
-            status=DossierStatus(row.status),
-            allow_break_the_glass=row.allow_break_the_glass,
-            allow_emergency_centre=row.allow_emergency_centre,
+            patient_id=first.patient_key,
+            status=DossierStatus(first.status),
+            allow_break_the_glass=first.allow_break_the_glass,
+            allow_emergency_centre=first.allow_emergency_centre,
             # NON_EXISTE is what an absent entry means already (Dossier.authorization_of).
             authorizations={
                 p.professional_id: Authorization(p.authorization)
@@ -92,7 +103,7 @@ class DossierStore:
             blocked=frozenset(p.professional_id for p in professionals if p.blocked),
             attending_doctors=frozenset(p.professional_id for p in professionals if p.attending),
         )
-        return DossierRecord(dossier, _utc(row.created_at), _utc(row.updated_at))
+        return DossierRecord(dossier, _utc(first.created_at), _utc(first.updated_at))
 
     # -- writing -----------------------------------------------------------
 

@@ -60,6 +60,17 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+_LOCKED_HEAD = select(AccessTraceChainRow.last_sequence, AccessTraceChainRow.last_hash).where(
+    AccessTraceChainRow.id == HEAD_ID
+).with_for_update()
+_INSERT_TRACE = AccessTraceRow.__table__.insert()
+_MOVE_HEAD = (
+    update(AccessTraceChainRow.__table__)
+    .where(AccessTraceChainRow.__table__.c.id == HEAD_ID)
+    .values(last_sequence=bindparam("new_sequence"), last_hash=bindparam("new_hash"))
+)
+
+
 class TraceStore:
     """The access traces, seen through one session."""
 
@@ -73,19 +84,16 @@ class TraceStore:
         head = self._locked_head()
         linked = replace(trace, sequence=head.sequence + 1, previous_hash=head.hash, hash=None)
         linked = replace(linked, hash=chain_hash(head.hash, linked))
-        self.session.execute(AccessTraceRow.__table__.insert().values(_row(linked)))
-        self.session.execute(
-            update(AccessTraceChainRow)
-            .where(AccessTraceChainRow.id == HEAD_ID)
-            .values(last_sequence=linked.sequence, last_hash=linked.hash)
-        )
+        # Core statements built once, on the session's connection: every transaction appends,
+        # and building and keying ORM statements anew was a third of an append (docs/performance.md).
+        connection = self.session.connection()
+        connection.execute(_INSERT_TRACE, _row(linked))
+        connection.execute(_MOVE_HEAD, {"new_sequence": linked.sequence, "new_hash": linked.hash})
         return linked
 
     def _locked_head(self) -> ChainHead:
-        locked = select(AccessTraceChainRow.last_sequence, AccessTraceChainRow.last_hash).where(
-            AccessTraceChainRow.id == HEAD_ID
-        ).with_for_update()
-        row = self.session.execute(locked).first()
+        locked = _LOCKED_HEAD
+        row = self.session.connection().execute(locked).first()
         if row is None:
             # First append ever, or the head row was emptied with the tables
             # (tests): start from the last trace there is. ON CONFLICT: two
@@ -101,7 +109,7 @@ class TraceStore:
                 .values(id=HEAD_ID, last_sequence=sequence, last_hash=last_hash)
                 .on_conflict_do_nothing(index_elements=["id"])
             )
-            row = self.session.execute(locked).one()
+            row = self.session.connection().execute(locked).one()
         return ChainHead(row[0], row[1])
 
     # -- reading -----------------------------------------------------------
