@@ -52,7 +52,7 @@ def _profile(settings: Settings, database: Database) -> tuple[MetadataProfile, D
         return IHE, None
     from . import ci_sis
 
-    return ci_sis.metadata_profile(), ci_sis.document_check(database, schema_path=settings.cda_schema or None)
+    return ci_sis.metadata_profile(), ci_sis.document_check(schema_path=settings.cda_schema or None)
 
 
 def open_trust_store(settings: Settings) -> TrustStore | None:

@@ -18,9 +18,7 @@ from .cda import check_cda_against_metadata, document_entry_from_cda, load_cda_s
 from .cda.header import ClinicalDocumentHeader
 from .metadata import AssociationType, Code, DocumentEntry, Submission
 from .metadata.repository import Buffer
-from .repository.provide_and_register import DocumentCheck
-from .store.database import Database
-from .store.registry_store import RegistryStore
+from .repository.provide_and_register import DocumentCheck, RegisteredObjects
 from .validation.ci_sis import CI_SIS_PATIENT_ID_TYPES, NON_CDA_FORMATS, check_ci_sis, missing_value_sets
 from .validation.findings import ErrorCode, Finding, error
 from .validation.profile import MetadataProfile
@@ -96,12 +94,17 @@ class CdaDocumentCheck:
     document it replaces, read from the registry.
     """
 
-    def __init__(self, db: Database, value_sets: ValueSets, *, schema_path: str | Path | None = None) -> None:
-        self.db = db
+    def __init__(self, value_sets: ValueSets, *, schema_path: str | Path | None = None) -> None:
         self.value_sets = value_sets
         self.schema = load_cda_schema(schema_path) if schema_path else None
 
-    def __call__(self, entry: DocumentEntry, data: Buffer, submission: Submission) -> list[Finding]:
+    def __call__(
+        self, entry: DocumentEntry, data: Buffer, submission: Submission,
+        registered: RegisteredObjects = lambda uuids: {},
+    ) -> list[Finding]:
+        """Findings about ``entry``'s document; ``registered`` looks up registered objects as the
+        depositor may see them (a replaced document hidden from them is not found: the registry then
+        reports the replacement's target as unknown, and nothing here names it)."""
         media_type = (entry.mime_type or "").split(";", 1)[0].strip().lower()
         if media_type not in CDA_MIME_TYPES:
             return []
@@ -114,7 +117,7 @@ class CdaDocumentCheck:
                 return []
             return read.findings
         findings = list(read.findings)
-        replaced_unique_id, replacement_type = self._replaced(entry, submission)
+        replaced_unique_id, replacement_type = self._replaced(entry, submission, registered)
         findings += check_cda_against_metadata(
             read.header, entry, code=code, replaced_unique_id=replaced_unique_id, replacement_type=replacement_type
         )
@@ -133,7 +136,10 @@ class CdaDocumentCheck:
             ))
         return findings
 
-    def _replaced(self, entry: DocumentEntry, submission: Submission) -> tuple[str | None, AssociationType | None]:
+    @staticmethod
+    def _replaced(
+        entry: DocumentEntry, submission: Submission, registered: RegisteredObjects
+    ) -> tuple[str | None, AssociationType | None]:
         """The uniqueId of the document this entry replaces (RPLC or XFRM_RPLC), and the association type."""
         replacing = [
             a for a in submission.associations
@@ -141,17 +147,13 @@ class CdaDocumentCheck:
         ]
         if not replacing:
             return None, None
-        with self.db.session(read_only=True) as session:
-            found = RegistryStore(session).get_by_uuids([replacing[0].target])
-        replaced = found.get(replacing[0].target)
+        replaced = registered([replacing[0].target]).get(replacing[0].target)
         # An unknown target is the registry's to report (UnresolvedReferenceException).
         return getattr(replaced, "unique_id", None), replacing[0].association_type
 
 
-def document_check(db: Database, *, value_sets: ValueSets | None = None,
-                   schema_path: str | Path | None = None) -> DocumentCheck:
-    return CdaDocumentCheck(db, value_sets if value_sets is not None else ci_sis_value_sets(),
-                            schema_path=schema_path)
+def document_check(*, value_sets: ValueSets | None = None, schema_path: str | Path | None = None) -> DocumentCheck:
+    return CdaDocumentCheck(value_sets if value_sets is not None else ci_sis_value_sets(), schema_path=schema_path)
 
 
 __all__ = ["CDA_MIME_TYPES", "CdaDocumentCheck", "derived_codes", "document_check", "document_entry_from",

@@ -24,8 +24,7 @@ NOT_A_CDA = b"<Signature xmlns='http://www.w3.org/2000/09/xmldsig#'/>"
 
 @pytest.fixture
 def check():
-    # No database needed: no replacement in these submissions.
-    return CdaDocumentCheck(None, ci_sis_value_sets())
+    return CdaDocumentCheck(ci_sis_value_sets())
 
 
 def test_xml_of_a_non_cda_format_is_not_read_as_a_cda(check):

@@ -26,20 +26,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
 from sqlalchemy.orm import Session
 
-from ..access.control import Transaction
+from ..access.control import Access, Transaction
 from ..access.model import Actor
 from ..audit.model import ITI_41
 from ..blobs import BlobStore, new_key
-from ..metadata import DocumentEntry, Submission
+from ..metadata import DocumentEntry, Submission, XdsObject
 from ..metadata.repository import Buffer, Document, DocumentReference, ProvideAndRegisterDocumentSet
 from ..registry import DocumentRegistry
-from ..registry.register import RegisterOutcome, submission_patient, deposited_ids
+from ..registry.register import RegisterOutcome, deposited_ids, submission_patient
+from ..registry.visibility import VisibleRegistry
+from ..store.registry_store import RegistryStore
 from ..store.repository_store import RepositoryStore, StoredDocument
 from ..validation import validate_metadata_only
 from .retrieve import DocumentRetrieval, RetrieveOutcome
@@ -67,9 +69,12 @@ class _Paired:
     blob_key: str | None = None
 
 
-#: A profile's check of one document against its own metadata (the CI-SIS
-#: compares a CDA header with its DocumentEntry): (entry, bytes, submission) → findings.
-DocumentCheck = Callable[[DocumentEntry, Buffer, Submission], list[Finding]]
+#: Registered objects by entryUUID, as the depositor may see them (the others are not found).
+RegisteredObjects = Callable[[Iterable[str]], Mapping[str, XdsObject]]
+#: A profile's check of one document against its own metadata (the CI-SIS compares a CDA
+#: header with its DocumentEntry, and a replacement's parent with the document it replaces):
+#: (entry, bytes, submission, registered objects) → findings.
+DocumentCheck = Callable[[DocumentEntry, Buffer, Submission, RegisteredObjects], list[Finding]]
 
 
 class DocumentRepository:
@@ -106,22 +111,33 @@ class DocumentRepository:
         """
         earlier = list(findings or [])
         submission = request.submission
+        access = None
         if actor is not None:
-            refusal = self._refusal(actor, submission)
-            if refusal is not None:
+            access = self._access(actor, submission)
+            if not access.allowed:
+                refusal = error(access.decision.code or ErrorCode.REGISTRY_ERROR,
+                                f"access refused: {access.decision.reason}")
                 return self._failed(actor, submission, earlier + [refusal], refused=True)
-        return self._provide_and_register(request, actor, earlier)
+        return self._provide_and_register(request, actor, access, earlier)
 
-    def _refusal(self, actor: Actor, submission: Submission) -> Finding | None:
-        """The access decision's refusal of this deposit, if it is one (read-only: opens no dossier)."""
-        patient = submission_patient(submission)
-        if patient is None:
-            return None  # validation reports it
+    def _access(self, actor: Actor, submission: Submission) -> Access:
+        """The access decision on this deposit, asked before any document is looked at (read-only: it
+        opens no dossier; the registration decides again, authoritatively, in its transaction)."""
         with self.registry.db.session(read_only=True) as session:
-            access = self.registry.access.check(session, actor, Transaction.DEPOSIT, patient, open_missing=False)
-        if access.allowed:
-            return None
-        return error(access.decision.code or ErrorCode.REGISTRY_ERROR, f"access refused: {access.decision.reason}")
+            return self.registry.access.check(
+                session, actor, Transaction.DEPOSIT, submission_patient(submission), open_missing=False,
+            )
+
+    def _registered(self, actor: Actor | None, access: Access | None) -> RegisteredObjects:
+        """Registered objects as the depositor sees them, for the document check."""
+
+        def registered(uuids: Iterable[str]) -> Mapping[str, XdsObject]:
+            with self.registry.db.session(read_only=True) as session:
+                store = RegistryStore(session)
+                view = VisibleRegistry(store, actor, access) if actor is not None and access is not None else store
+                return view.get_by_uuids(uuids)
+
+        return registered
 
     def _failed(
         self, actor: Actor | None, submission: Submission, findings: list[Finding], *, refused: bool = False
@@ -133,13 +149,15 @@ class DocumentRepository:
         return RegisterOutcome(findings)
 
     def _provide_and_register(
-        self, request: ProvideAndRegisterDocumentSet, actor: Actor | None, earlier: list[Finding]
+        self, request: ProvideAndRegisterDocumentSet, actor: Actor | None, access: Access | None,
+        earlier: list[Finding],
     ) -> RegisterOutcome:
         submission = request.submission
         paired, found = pair_documents(submission.documents, request.documents)
         found += [f for p in paired for f in self._complete_entry(p)]
         if self.document_check is not None:
-            found += [f for p in paired for f in self.document_check(p.entry, p.data, submission)]
+            registered = self._registered(actor, access)
+            found += [f for p in paired for f in self.document_check(p.entry, p.data, submission, registered)]
         # hash, size and repositoryUniqueId are the repository's to set (done
         # above for every entry that has its Document); not required of the source.
         metadata = validate_metadata_only(

@@ -563,3 +563,23 @@ def test_the_generic_ihe_submission_is_refused_under_ci_sis_and_accepted_under_i
     accepted = register(gateway, valid_submission())  # the same metadata, on the `ihe` server
 
     assert (accepted.status, accepted.errors) == ("Success", [])
+
+
+def test_a_replacement_of_another_patients_document_is_answered_as_of_an_unknown_one(gw):
+    """The CDA check reads the replaced document as the depositor sees it: another patient's document is
+    not found, so its uniqueId is neither named nor confirmed (the registry reports an unknown target)."""
+    other = CX.parse("282079912345639^^^&1.2.250.1.213.1.4.10&ISO^NH")
+    theirs = fr.ci_sis_submission(ss={"patient_id": other, "unique_id": "1.2.250.1.999.3.9001"},
+                                  doc1={"patient_id": other},
+                                  doc2={"patient_id": other}, folder_={"patient_id": other})
+    assert register(gw, theirs).status == "Success"
+    [original] = by_unique_id(gw, "1.2.250.1.999.1.1")
+
+    _, probing = _replacing(gw, example(RICH_EXAMPLE), original.entry_uuid)
+    _, unknown = _replacing(gw, example(RICH_EXAMPLE), "urn:uuid:6e0b4a36-8d1f-4a3e-9c55-2b1d0c7e9a10")
+
+    assert probing.status == unknown.status == "Failure", (probing.errors, unknown.errors)
+    assert [e["errorCode"] for e in probing.errors] == [e["errorCode"] for e in unknown.errors] == [
+        "UnresolvedReferenceException"], (probing.errors, unknown.errors)
+    assert "1.2.250.1.999.1.1" not in str(probing.errors)
+    assert by_uuid(gw, original.entry_uuid).availability_status == AvailabilityStatus.APPROVED
