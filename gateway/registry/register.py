@@ -140,7 +140,8 @@ class DocumentRegistry:
                             f"access refused: {access.decision.reason}",
                         )], refused=True)
                     break_the_glass = access.decision.break_the_glass
-                    lookup = VisibleRegistry(store, actor, access)
+                    lookup = VisibleRegistry(store, actor, access,
+                                             own_ids=(o.entry_uuid for o in submission.objects()))
                 found = earlier + validate_register(
                     submission, lookup, patient_policy=self.patient_policy, profile=self.profile
                 )

@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from ..access.decision import Transaction, decide, is_author, visible
 from ..access.control import Access
-from ..access.decision import filter_visible
-from ..access.model import Actor
+from ..access.decision import Transaction, decide, filter_visible, is_author, visible
+from ..access.model import AccessMode, Actor
 from ..metadata.model import Association, DocumentEntry, Folder, SubmissionSet, XdsObject
 from ..metadata.query import AnyStoredQuery, GetFoldersForDocument, GetRelatedDocuments, GetSubmissionSets, ObjectIds
 from ..store.query_store import QueryStore
@@ -119,9 +118,14 @@ class VisibleRegistry:
     - when they may also consult the dossier (the query decision): what
       :func:`gateway.access.decision.visible` shows them;
     - when they may only feed it (*choice*, e.g. a professional without
-      authorization, or blocked): only the DocumentEntries they authored. A
-      replacement changes the dossier's content as a reader sees it, so it
-      needs a reader's right, or to be the author's own correction.
+      authorization, or blocked, or one whose only way in is an emergency
+      mode): only the DocumentEntries they authored. A replacement changes
+      the dossier's content as a reader sees it, so it needs a reader's
+      right, or to be the author's own correction.
+
+    The submission's own entryUUIDs are told taken whoever holds them, as
+    uniqueIds are (an object that exists cannot be created again), as
+    stand-ins that give the kind and nothing else.
 
     UniqueIds stay global: XDS requires them unique across the registry
     (ITI TF-3 §4.2.3.2.26), so a duplicate is refused whoever holds it; but
@@ -130,32 +134,55 @@ class VisibleRegistry:
     would confirm or deny a guessed content).
     """
 
-    def __init__(self, store: RegistryStore, actor: Actor, access: Access) -> None:
+    def __init__(
+        self, store: RegistryStore, actor: Actor, access: Access, *, own_ids: Iterable[str] = (),
+    ) -> None:
         self.store = store
         self.actor = actor
         self.access = access
+        #: The submission's own entryUUIDs: one a hidden object holds is still taken (told, undisclosed).
+        self.own_ids = frozenset(own_ids)
+        # Emergency modes open reading, not rewriting others' documents (*choice*): decided in mode normal.
         self.may_consult = access.dossier is not None and decide(
-            actor, access.dossier, Transaction.QUERY, patient_id=access.dossier.patient_id
+            replace(actor, access_mode=AccessMode.NORMAL), access.dossier, Transaction.QUERY,
+            patient_id=access.dossier.patient_id,
         ).allowed
 
     def find_by_unique_ids(self, unique_ids: Iterable[str]) -> dict[str, list[XdsObject]]:
+        found = self.store.find_by_unique_ids(unique_ids)
+        seen = self._visible([o for objects in found.values() for o in objects])
         return {
-            unique_id: [o if self._may_see(o) else _undisclosed(o) for o in objects]
-            for unique_id, objects in self.store.find_by_unique_ids(unique_ids).items()
+            unique_id: [o if o.entry_uuid in seen else _undisclosed(o) for o in objects]
+            for unique_id, objects in found.items()
         }
 
     def get_by_uuids(self, uuids: Iterable[str]) -> dict[str, XdsObject]:
-        return {uuid: o for uuid, o in self.store.get_by_uuids(uuids).items() if self._may_see(o)}
+        found = self.store.get_by_uuids(uuids)
+        seen = self._visible(list(found.values()))
+        return {
+            uuid: o if uuid in seen else _undisclosed(o)
+            for uuid, o in found.items()
+            if uuid in seen or uuid in self.own_ids
+        }
 
     def patient_exists(self, patient_id: str) -> bool:
         return self.store.patient_exists(patient_id)
 
-    def _may_see(self, obj: XdsObject) -> bool:
-        if self.access.patient_key is not None and not _of_patient(obj, self.access.patient_key):
-            return False
+    def _visible(self, objects: list[XdsObject]) -> set[str]:
+        """The entryUUIDs of ``objects`` the depositor may see: as a query would show them (hidden
+        documents, deleted objects, folders holding only hidden documents, associations to any of these,
+        other patients' objects all left out), and, to a depositor who may not consult, only the
+        documents they authored."""
+        if not objects:
+            return set()
         if not self.may_consult:
-            return isinstance(obj, DocumentEntry) and is_author(self.actor, obj) and visible(self.actor, obj)
-        return not isinstance(obj, DocumentEntry) or visible(self.actor, obj, dossier=self.access.dossier)
+            return {
+                o.entry_uuid for o in objects
+                if isinstance(o, DocumentEntry) and is_author(self.actor, o) and visible(self.actor, o)
+                and (self.access.patient_key is None or _of_patient(o, self.access.patient_key))
+            }
+        query_view = QueryStore(self.store.session)
+        return {o.entry_uuid for o in visible_objects(query_view, self.actor, self.access, objects)}
 
 
 def _undisclosed(obj: XdsObject) -> XdsObject:

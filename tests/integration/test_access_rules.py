@@ -678,3 +678,62 @@ def test_queries_about_a_hidden_document_answer_as_about_an_unknown_one(gateway)
     reader = ps(AUTHOR)
     assert uuids[masked.uid] in answered(related(uuids["addendum"]))
     assert answered(folders_for(uuids[masked.uid])) == {uuids[folder.unique_id]}
+
+
+def test_filing_into_a_folder_that_holds_only_hidden_documents_is_as_into_an_unknown_folder(gateway):
+    set_up(gateway, DossierState())
+    masked = Doc("masked3", 31, P, AUTHOR, ("MASQUE_PS",))
+    request = provided((masked,), 31, depositor=AUTHOR)
+    request.submission.folders.append(f.folder("Folder31", unique_id="1.2.250.1.999.79.31", patient_id=P))
+    request.submission.associations += [
+        f.has_member("SsFolder", f.SS_ID, "Folder31"),
+        f.has_member("FolderMasked", "Folder31", "Doc31"), f.has_member("SsFolderMasked", f.SS_ID, "FolderMasked"),
+    ]
+    assert deposit(gateway, request, ps(AUTHOR)).status == "Success"
+    with gateway.db.session(read_only=True) as session:
+        [folder] = RegistryStore(session).find_by_unique_ids(["1.2.250.1.999.79.31"])["1.2.250.1.999.79.31"]
+
+    def filing(folder_uuid: str, number: int) -> ProvideAndRegisterDocumentSet:
+        new = provided((Doc("filed", number, P, VALIDE_PS),), number, depositor=VALIDE_PS)
+        new.submission.associations += [
+            f.has_member("Filing", folder_uuid, f"Doc{number}"), f.has_member("SsFiling", f.SS_ID, "Filing"),
+        ]
+        return new
+
+    hidden = deposit(gateway, filing(folder.entry_uuid, 32), ps(VALIDE_PS))
+    unknown = deposit(gateway, filing(f"urn:uuid:{uuid.uuid4()}", 33), ps(VALIDE_PS))
+
+    assert hidden.status == unknown.status == "Failure"
+    assert _errors_without_ids(hidden) == _errors_without_ids(unknown) != []
+
+
+def test_reusing_the_entryuuid_of_a_hidden_document_is_answered_as_of_a_visible_one(gateway):
+    uuids = set_up(gateway, DossierState())
+
+    def reusing(entry_uuid: str, number: int) -> ProvideAndRegisterDocumentSet:
+        request = provided((Doc("reuse", number, P, VALIDE_PS),), number, depositor=VALIDE_PS)
+        old = f"Doc{number}"
+        request.submission.documents[0].entry_uuid = entry_uuid
+        request.submission.associations[0].target = entry_uuid
+        request.documents[0] = Document(entry_uuid, request.documents[0].data)
+        assert request.submission.associations[0].target != old
+        return request
+
+    hidden = deposit(gateway, reusing(uuids[MASKED], 34), ps(VALIDE_PS))
+    shown = deposit(gateway, reusing(uuids[PLAIN], 35), ps(VALIDE_PS))
+
+    assert hidden.status == shown.status == "Failure"
+    assert _errors_without_ids(hidden) == _errors_without_ids(shown)
+    assert hidden.error_codes == ["XDSRegistryMetadataError"]
+
+
+def test_an_emergency_mode_does_not_let_a_professional_replace_others_documents(gateway):
+    """Bris de glace opens reading; replacing what others wrote still needs a reader's right of one's own."""
+    uuids = set_up(gateway, DossierState())
+    emergency = ps(STRANGER, BRIS_DE_GLACE)
+
+    others = deposit(gateway, replacing(uuids[PLAIN], 36, depositor=STRANGER), emergency)
+    unknown = deposit(gateway, replacing(f"urn:uuid:{uuid.uuid4()}", 37, depositor=STRANGER), emergency)
+
+    assert others.status == unknown.status == "Failure"
+    assert _errors_without_ids(others) == _errors_without_ids(unknown)
