@@ -678,6 +678,19 @@ def _actor(assertion: etree._Element) -> Actor:
     )
 
 
+def vihf_not_on_or_after(security_header: etree._Element) -> datetime | None:
+    """The earliest ``Conditions/@NotOnOrAfter`` of the VIHF in ``security_header``, None when it sets none.
+
+    Meant for a VIHF :func:`verify_vihf` accepted: its Conditions are covered by the signature.
+    """
+    assertion = _find_assertion(security_header)
+    ends = [
+        _parse_instant(conditions.get("NotOnOrAfter"), "NotOnOrAfter")
+        for conditions in _children(assertion, SAML2, "Conditions")
+    ]
+    return min((end for end in ends if end is not None), default=None)
+
+
 def verify_vihf(
     security_header: etree._Element | None,
     trust: TrustStore,

@@ -28,7 +28,8 @@ from lxml import etree
 
 from ..access.model import Actor, ActorKind
 from ..access.pki import TrustStore
-from ..access.vihf import FAILED_AUTHENTICATION, INVALID_SECURITY, VihfRejected, verify_vihf
+from ..access.vihf import FAILED_AUTHENTICATION, INVALID_SECURITY, VihfRejected, verify_vihf, vihf_not_on_or_after
+from ..access.vihf_cache import VihfCache, security_digest
 from ..audit.model import ITI_18, ITI_41, ITI_42, ITI_43, AccessTrace, Outcome
 from ..soap.endpoint import Authenticator
 from ..soap.envelope import SoapRequest
@@ -81,12 +82,15 @@ def vihf_authenticator(
     recorder: TraceRecorder,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    cache: VihfCache | None = None,
 ) -> Authenticator:
     """The VIHF check for :func:`gateway.soap.endpoint.soap_blueprint`.
 
     ``trust`` None (no CA certificate was found at start) refuses every
-    request, with ``wsse:FailedAuthentication``.
+    request, with ``wsse:FailedAuthentication``. A VIHF verified once is
+    remembered for its client's next requests (:mod:`gateway.access.vihf_cache`).
     """
+    verified = cache if cache is not None else VihfCache()
 
     def authenticate(request: SoapRequest) -> Actor:
         try:
@@ -96,7 +100,14 @@ def vihf_authenticator(
                     "the gateway trusts no certificate authority yet: no VIHF can be accepted",
                     FAILED_AUTHENTICATION,
                 )
-            return verify_vihf(security, trust, now=clock())
+            now = clock()
+            key = security_digest(security) if security is not None else None
+            actor = verified.get(key, now) if key is not None else None
+            if actor is None:
+                actor = verify_vihf(security, trust, now=now)
+                if key is not None:
+                    verified.put(key, actor, now=now, not_on_or_after=vihf_not_on_or_after(security))
+            return actor
         except VihfRejected as rejected:
             transaction = transaction_of(request.action)
             log.info("VIHF refused (%s, %s, MessageID %s): %s%s", transaction, _fault_code(rejected),
