@@ -9,10 +9,12 @@ the framework returns for it; the SQL is in ``gateway.store.query_store``.
 - A query matching more than ``max_results`` objects answers no object and
   an ``XDSTooManyResults`` error (ITI TF-3 Table 4.2.4.1-2); the Find queries
   ask the database for at most ``max_results + 1`` rows, never for everything.
-- ``return_type`` does not change the objects: the codec writes ObjectRefs
-  or LeafClass from them. But full metadata (LeafClass) of more than one
-  patient is never answered: ``XDSResultNotSinglePatient`` instead (ITI TF-2
-  §3.18.4.1.3); references alone (ObjectRef) disclose no personal data.
+- ``return_type`` does not change which objects are found: the codec writes
+  ObjectRefs or LeafClass from them (an ObjectRef Find query reads stubs
+  from columns, which also carry what visibility is judged on). But full
+  metadata (LeafClass) of more than one patient is never answered:
+  ``XDSResultNotSinglePatient`` instead (ITI TF-2 §3.18.4.1.3); references
+  alone (ObjectRef) disclose no personal data.
 - On PostgreSQL the query runs in one REPEATABLE READ snapshot with a
   statement timeout (``XDSGW_QUERY_TIMEOUT_MS``); a query that runs out of
   time gets ``XDSRegistryError``, a database that cannot be reached
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -152,9 +154,10 @@ class StoredQueryService:
                     if not access.allowed:
                         raise _Refused(error(access.decision.code or ErrorCode.REGISTRY_ERROR,
                                              f"access refused: {access.decision.reason}"))
-                    # Visibility is judged on full metadata: ObjectRef stubs carry none.
-                    full = visible_arguments(store, actor, access, replace(query, return_type=ReturnType.LEAF_CLASS))
-                    objects = visible_objects(store, actor, access, handler(store, full, budget))
+                    # An ObjectRef Find query answers stubs read from columns: they carry what visibility
+                    # is judged on (QueryStore._references), so no payload is decoded for it.
+                    allowed = visible_arguments(store, actor, access, query)
+                    objects = visible_objects(store, actor, access, handler(store, allowed, budget))
                     if isinstance(query, GetRelatedDocuments) and not any(isinstance(o, Association) for o in objects):
                         objects = []  # no visible relationship left: the query's own rule (§3.18.4.1.2.3.7.13)
         except _Refused as refused:

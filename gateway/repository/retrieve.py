@@ -169,8 +169,11 @@ class DocumentRetrieval:
 def _visible(
     store: QueryStore, actor: Actor, access: Access, stored: dict[str, StoredDocument]
 ) -> dict[str, StoredDocument]:
-    """The stored documents whose DocumentEntry ``actor`` may see, of the patient the access was decided on."""
-    entries = {e.entry_uuid: e for e in store.documents_by_uuids(d.entry_uuid for d in stored.values())}
+    """The stored documents whose DocumentEntry ``actor`` may see, of the patient the access was decided on.
+
+    Judged on stubs read from columns (``QueryStore.visibility_stubs``): no payload is decoded.
+    """
+    entries = {e.entry_uuid: e for e in store.visibility_stubs(d.entry_uuid for d in stored.values())}
 
     def may_see(entry: DocumentEntry | None) -> bool:
         if entry is None:

@@ -23,8 +23,10 @@ Parameter semantics (ITI TF-2 §3.18.4.1.2.3.5 and .6), as in the query model
 - an empty list means the parameter was not given: no restriction, except
   the object types, whose absence means stable DocumentEntries only.
 
-Objects come back decoded from ``payload``, in registration order (row id).
-The store never writes.
+Objects come back decoded from ``payload``, in registration order (row id),
+except the ObjectRef answers of the Find queries and :meth:`QueryStore.visibility_stubs`:
+stubs built from columns, carrying what an ObjectRef and the visibility rules
+(``gateway.access.decision.visible``) need and nothing else. The store never writes.
 """
 
 from __future__ import annotations
@@ -32,13 +34,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, exists, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    bindparam,
+    exists,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from gateway.metadata.hl7v2 import CX
-from gateway.metadata.model import Association, Code, DocumentEntry, Folder, SubmissionSet
+from gateway.metadata.hl7v2 import CX, XCN
+from gateway.metadata.model import Association, Author, Code, DocumentEntry, Folder, SubmissionSet
 from gateway.metadata.query import (
     AndOr,
     DocumentFilters,
@@ -79,6 +95,21 @@ _A = AssociationRow
 
 Container = TypeVar("Container", SubmissionSet, Folder)
 _CONTAINER_ROWS: dict[type, Any] = {SubmissionSet: SubmissionSetRow, Folder: FolderRow}
+
+#: The status columns hold ``AvailabilityStatus.short_name``.
+_STATUSES = {status.short_name: status for status in AvailabilityStatus}
+#: The ``document_entry_codes.attribute`` of confidentiality codes (``rows.document_codes``).
+CONFIDENTIALITY = "confidentialityCode"
+#: What a DocumentEntry stub is made of (:meth:`QueryStore._document_stubs`). Statements on the
+#: tables' columns, built once where they can be: a stub costs a few rows, and building a statement
+#: (coercing an IN list, computing its cache key) would cost more than running it.
+_entries, _codes, _authors = _D.__table__.c, DocumentEntryCodeRow.__table__.c, DocumentEntryAuthorRow.__table__.c
+_DOCUMENT_STUB_COLUMNS = (
+    _entries.id, _entries.entry_uuid, _entries.unique_id, _entries.patient_id, _entries.availability_status,
+    _entries.object_type, _entries.home_community_id,
+)
+#: The kinds of rows of the stub statements (``_stub_children``, ``_stubs_by_uuid``).
+_ENTRY, _CODE, _AUTHOR = 0, 1, 2
 
 
 class QueryStore:
@@ -146,6 +177,22 @@ class QueryStore:
     def documents_by_uuids(self, uuids: Iterable[str], filters: DocumentFilters | None = None) -> list[DocumentEntry]:
         return self.documents_by_ids(ObjectIds(uuids=tuple(uuids)), filters)
 
+    def visibility_stubs(self, uuids: Iterable[str]) -> list[DocumentEntry]:
+        """DocumentEntries by entryUUID, any status, as stubs: what visibility is judged on, nothing more.
+
+        The same stubs as an ObjectRef FindDocuments (see :meth:`_document_stubs`),
+        in registration order; for ITI-43, which reads entries only to judge them.
+        One statement per chunk of entryUUIDs reads the entries with their codes and authors.
+        """
+        stubs: dict[int, DocumentEntry] = {}
+        for chunk in in_chunks(uuids):
+            for kind, key, _, *values in self.session.execute(_STUBS_BY_UUID, {"uuids": chunk}):
+                if kind == _ENTRY:
+                    stubs[key] = _stub(*values)
+                else:
+                    _add_to_stub(stubs[key], kind, *values[:2])
+        return [stubs[key] for key in sorted(stubs)]
+
     def folders_by_ids(self, ids: ObjectIds) -> list[Folder]:
         """Folders by entryUUID or uniqueId (every version of a uniqueId), any status."""
         return self._by_ids(_F, ids)
@@ -211,13 +258,42 @@ class QueryStore:
     # -- helpers ----------------------------------------------------------
 
     def _references(self, kind: type, row: Any, conditions: Sequence[ColumnElement[bool]], limit: int) -> list[Any]:
-        """Objects carrying only their entryUUID and patient: enough for an ObjectRef answer.
+        """Stubs built from columns: enough for an ObjectRef answer and for judging visibility.
 
         An ObjectRef answer needs no metadata, so the payloads are neither read
         nor decoded (about half of a typical FindDocuments' cost on SQLite).
+        SubmissionSets and Folders carry their entryUUID, uniqueId, patient and
+        status; DocumentEntries more, see :meth:`_document_stubs`.
         """
-        query = select(row.entry_uuid, row.patient_id).where(*conditions).order_by(row.id).limit(limit)
-        return [kind(entry_uuid=uuid, patient_id=CX.parse(patient)) for uuid, patient in self.session.execute(query)]
+        if kind is DocumentEntry:
+            query = select(*_DOCUMENT_STUB_COLUMNS).where(*conditions).order_by(_D.id).limit(limit)
+            return self._document_stubs(self.session.execute(query).all())
+        query = (
+            select(row.entry_uuid, row.unique_id, row.patient_id, row.availability_status)
+            .where(*conditions).order_by(row.id).limit(limit)
+        )
+        return [
+            kind(entry_uuid=uuid, unique_id=unique_id, patient_id=_cx(patient), availability_status=_STATUSES[status])
+            for uuid, unique_id, patient, status in self.session.execute(query)
+        ]
+
+    def _document_stubs(self, rows: Sequence[Any]) -> list[DocumentEntry]:
+        """DocumentEntries of ``rows`` (:data:`_DOCUMENT_STUB_COLUMNS`, in the order wanted), as stubs.
+
+        A stub carries what ``gateway.access.decision.visible`` judges (entryUUID,
+        patient, status, the confidentiality codes as code and scheme, the
+        authors' person as XCN, no other author attribute), what an ObjectRef
+        writes (entryUUID, homeCommunityId) and what an access trace names
+        (uniqueId); codes and persons in their registration order, an author
+        without authorPerson left out. One statement per chunk of ids reads the
+        child rows (``document_entry_codes``, ``document_entry_authors``) by
+        their parent key, whatever the number of documents.
+        """
+        stubs: dict[int, DocumentEntry] = {key: _stub(*values) for key, *values in rows}
+        for chunk in in_chunks(stubs):
+            for kind, key, _, value, scheme in self.session.execute(_STUB_CHILDREN, {"ids": chunk}):
+                _add_to_stub(stubs[key], kind, value, scheme)
+        return list(stubs.values())
 
     def _payloads(self, query: Select) -> list[Any]:
         return [from_dict(payload) for payload in self.session.scalars(query)]
@@ -376,6 +452,69 @@ def _unindexed_sqlite(element: unindexed, compiler, **kw) -> str:
     return "+" + compiler.process(element.clauses, **kw)
 
 
+def _stub_children() -> CompoundSelect:
+    """The confidentiality codes and the authorPersons of the documents ``ids``, in one statement, by row id.
+
+    Rows ``(kind, document_id, row id, code or person, scheme or NULL)``; each
+    branch reaches its rows by the parent key (``unindexed``: on SQLite the
+    attribute's index would read every confidentiality code of the registry).
+    """
+    ids = bindparam("ids", expanding=True)
+    both = union_all(
+        select(literal_column(str(_CODE)).label("kind"), _codes.document_id, _codes.id, _codes.code, _codes.scheme)
+        .where(_codes.document_id.in_(ids), unindexed(_codes.attribute) == CONFIDENTIALITY),
+        select(literal_column(str(_AUTHOR)), _authors.document_id, _authors.id, _authors.person, null())
+        .where(_authors.document_id.in_(ids)),
+    )
+    return both.order_by(both.selected_columns.id)
+
+
+def _stubs_by_uuid() -> CompoundSelect:
+    """The documents ``uuids`` (:data:`_DOCUMENT_STUB_COLUMNS`), their confidentiality codes and authorPersons,
+    in one statement: ITI-43 judges a few documents per request, and a second round trip would cost more than
+    the payloads it saves decoding.
+
+    Rows ``(kind, document_id, row id, *values)``: the entries first, then the
+    child rows as in :func:`_stub_children` (padded with NULLs), each kind by row id.
+    """
+    entry_table, code_table = _D.__table__, DocumentEntryCodeRow.__table__
+    author_table = DocumentEntryAuthorRow.__table__
+    named = _entries.entry_uuid.in_(bindparam("uuids", expanding=True))
+    pad = [null()] * (len(_DOCUMENT_STUB_COLUMNS) - 3)
+    every = union_all(
+        select(literal_column(str(_ENTRY)).label("kind"), _entries.id.label("document_id"), _entries.id.label("row_id"),
+               *_DOCUMENT_STUB_COLUMNS[1:]).where(named),
+        select(literal_column(str(_CODE)), _codes.document_id, _codes.id, _codes.code, _codes.scheme, *pad)
+        .select_from(code_table.join(entry_table, _entries.id == _codes.document_id))
+        .where(named, unindexed(_codes.attribute) == CONFIDENTIALITY),
+        select(literal_column(str(_AUTHOR)), _authors.document_id, _authors.id, _authors.person, null(), *pad)
+        .select_from(author_table.join(entry_table, _entries.id == _authors.document_id))
+        .where(named),
+    )
+    return every.order_by(every.selected_columns.kind, every.selected_columns.row_id)
+
+
+_STUB_CHILDREN = _stub_children()
+_STUBS_BY_UUID = _stubs_by_uuid()
+
+
+def _stub(uuid: str, unique_id: str | None, patient: str | None, status: str, object_type: str,
+          home: str | None) -> DocumentEntry:
+    """A DocumentEntry stub of the :data:`_DOCUMENT_STUB_COLUMNS` after the row id, codes and authors to come."""
+    return DocumentEntry(
+        entry_uuid=uuid, unique_id=unique_id, patient_id=_cx(patient), availability_status=_STATUSES[status],
+        object_type=object_type, home_community_id=home,
+    )
+
+
+def _add_to_stub(stub: DocumentEntry, kind: int, value: str, scheme: str | None) -> None:
+    """A child row of a stub: a confidentiality code (code, scheme) or an authorPerson (XCN, formatted)."""
+    if kind == _CODE:
+        stub.confidentiality_codes.append(Code(value, scheme or ""))
+    else:
+        stub.authors.append(Author(person=XCN.parse(value)))
+
+
 # -- plumbing -----------------------------------------------------------------
 
 T = TypeVar("T")
@@ -383,6 +522,10 @@ T = TypeVar("T")
 
 def _unique(values: Iterable[T]) -> list[T]:
     return list(dict.fromkeys(values))
+
+
+def _cx(value: str | None) -> CX | None:
+    return CX.parse(value) if value is not None else None
 
 
 

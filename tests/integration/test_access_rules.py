@@ -737,3 +737,30 @@ def test_an_emergency_mode_does_not_let_a_professional_replace_others_documents(
 
     assert others.status == unknown.status == "Failure"
     assert _errors_without_ids(others) == _errors_without_ids(unknown)
+
+
+@pytest.mark.parametrize("case", [c.param() for c in CASES])
+def test_find_documents_by_object_ref(gateway, case: Case):
+    """An ObjectRef answer is judged as a LeafClass one (on stubs read from columns): same entries, same trace."""
+    from gateway.metadata.query import ReturnType
+
+    uuids = set_up(gateway, case.dossier)
+    before = last_sequence(gateway)
+
+    response = stored_query(gateway, FindDocuments(
+        patient_id=case.patient.format(), statuses=[AvailabilityStatus.APPROVED, AvailabilityStatus.DELETED],
+        return_type=ReturnType.OBJECT_REF,
+    ), case.caller)
+
+    refs = [ref.get("id") for ref in response.payload.iter(f"{{{RIM}}}ObjectRef")]
+    refused = isinstance(case.query, str)
+    if refused:
+        assert (response.status, response.error_codes, refs) == ("Failure", [case.query], [])
+    else:
+        assert (response.status, response.errors) == ("Success", [])
+        assert sorted(refs) == sorted(uuids[d] for d in case.query)
+    unique_ids = {uuids[d]: d.uid for d in DOCUMENTS}
+    check_trace(only_new_trace(gateway, before), transaction="ITI-18:FindDocuments", caller=case.caller,
+                patient=case.patient, outcome=Outcome.REFUSED if refused else Outcome.SUCCESS,
+                error_code=case.query if refused else None, object_ids=[unique_ids[r] for r in refs],
+                break_the_glass=case.break_the_glass)

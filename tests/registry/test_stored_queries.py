@@ -456,4 +456,7 @@ def test_object_ref_finds_the_same_objects_without_reading_their_metadata(regist
 
     assert names(refs) == names(full) != set()
     assert [o.entry_uuid for o in refs.objects] == [o.entry_uuid for o in full.objects]
-    assert all(o.title is None and o.unique_id is None for o in refs.objects)
+    # Stubs: no metadata but what ObjectRefs, visibility and traces need (uniqueId, patient, status...).
+    assert all(o.title is None for o in refs.objects)
+    assert [(o.unique_id, o.patient_id, o.availability_status) for o in refs.objects] == [
+        (o.unique_id, o.patient_id, o.availability_status) for o in full.objects]

@@ -22,6 +22,7 @@ from gateway.metadata.query import (
     FindFolders,
     FindSubmissionSets,
     ObjectIds,
+    ReturnType,
     TimeRange,
 )
 from gateway.metadata.vocabulary import AssociationType, AvailabilityStatus, ObjectType
@@ -446,3 +447,118 @@ def test_store_objects_are_plain_model_objects(db, versions):
         (found,) = QueryStore(session).documents_by_uuids([v1.entry_uuid])
     assert dataclasses.asdict(found) == dataclasses.asdict(v1)
     assert isinstance(found.patient_id, CX)
+
+
+# -- stubs: ObjectRef answers and visibility (issue 6) -------------------------------------
+
+
+VISIBILITY = "1.2.250.1.213.1.1.4.13"
+MASQUE_PS, INVISIBLE_PATIENT = Code("MASQUE_PS", VISIBILITY), Code("INVISIBLE_PATIENT", VISIBILITY)
+DELETED, ARCHIVED = AvailabilityStatus.DELETED, AvailabilityStatus.ARCHIVED
+EVERY_STATUS = [SUBMITTED, APPROVED, DEPRECATED, ARCHIVED, DELETED]
+
+
+def _judged(d) -> tuple:
+    """What ``gateway.access.decision.visible`` and an ObjectRef answer read of a DocumentEntry, exactly."""
+    return (
+        d.entry_uuid, d.unique_id, d.patient_id, d.availability_status, d.object_type, d.home_community_id,
+        [(c.scheme, c.code) for c in d.confidentiality_codes],
+        [a.person.format() for a in d.authors if a.person is not None and a.person.format()],
+        [a.person.id for a in d.authors if a.person is not None and a.person.format()],
+    )
+
+
+@pytest.fixture
+def judged(db):
+    """Entries whose status, visibility codes and authors differ; one of another patient."""
+    no_person = dataclasses.replace(factories.author(), person=None)
+    entries = [
+        factories.document(confidentiality_codes=[N, MASQUE_PS], event_codes=[E1],
+                           authors=[factories.author(1), person("802^MARTIN^PAUL"), no_person]),
+        factories.document(availability_status=DELETED, confidentiality_codes=[V]),
+        factories.document(availability_status=ARCHIVED, confidentiality_codes=[], authors=[]),
+        factories.document(availability_status=DEPRECATED, confidentiality_codes=[INVISIBLE_PATIENT, R, MASQUE_PS],
+                           authors=[person("803^O\\T\\BRIEN^ANN"), no_person, factories.author(3)],
+                           home_community_id=None, object_type=STABLE),
+        factories.document(OTHER_PATIENT, confidentiality_codes=[MASQUE_PS], authors=[factories.author(4)]),
+    ]
+    with db.session() as session:
+        RegistryStore(session).add(entries)
+    return entries
+
+
+def test_object_ref_stubs_carry_status_visibility_codes_and_authors(db, judged):
+    ours = judged[:4]
+    with db.session(read_only=True) as session:
+        stubs = QueryStore(session).find_document_entries(
+            FindDocuments(patient_id=PATIENT, statuses=EVERY_STATUS, object_types=[STABLE, ON_DEMAND],
+                          return_type=ReturnType.OBJECT_REF), 10)
+    assert [_judged(s) for s in stubs] == [_judged(d) for d in ours]
+    assert all(s.title is None and s.class_code is None and s.event_codes == [] for s in stubs)
+    # The codes by code and scheme (no display name is stored), the authors by person only.
+    assert all(c.display_name is None for s in stubs for c in s.confidentiality_codes)
+    assert all(a.institutions == [] and a.roles == [] for s in stubs for a in s.authors)
+
+
+def test_visibility_stubs_by_entry_uuid_any_status_in_registration_order(db, judged):
+    wanted = [judged[3].entry_uuid, "urn:uuid:unknown", judged[0].entry_uuid, judged[4].entry_uuid,
+              judged[1].entry_uuid, judged[0].entry_uuid]
+    with db.session(read_only=True) as session:
+        store = QueryStore(session)
+        stubs = store.visibility_stubs(wanted)
+        assert store.visibility_stubs([]) == []
+    assert [_judged(s) for s in stubs] == [_judged(d) for d in (judged[0], judged[1], judged[3], judged[4])]
+
+
+def test_stubs_take_one_statement_per_chunk_by_parent_key(db, judged, monkeypatch):
+    """The child rows are read per chunk of documents, never per document; on SQLite by their parent key."""
+    from gateway.store import batches
+
+    monkeypatch.setattr(batches, "CHUNK_SIZE", 2)
+    statements: list[tuple[str, object]] = []
+    listener = lambda conn, cursor, statement, parameters, *rest: statements.append((statement, parameters))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        with db.session(read_only=True) as session:
+            store = QueryStore(session)
+            find_stubs = store.find_document_entries(
+                FindDocuments(patient_id=PATIENT, statuses=EVERY_STATUS, object_types=[STABLE, ON_DEMAND],
+                              return_type=ReturnType.OBJECT_REF), 10)
+            by_uuid = store.visibility_stubs(d.entry_uuid for d in judged)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert (len(find_stubs), len(by_uuid)) == (4, 5)
+    selects = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
+    children = [(s, p) for s, p in selects if "document_entry_codes" in s or "document_entry_authors" in s]
+    # FindDocuments: 1 + 2 chunks; by entryUUID: 3 chunks, entries and children in one statement each.
+    assert (len(selects), len(children)) == (3 + 3, 2 + 3)
+    assert all("payload" not in s for s, _ in selects)
+    if db.url.get_backend_name() == "sqlite":
+        with db.engine.connect() as connection:
+            for statement, parameters in children:
+                explained = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+                plan = [row[-1] for row in explained]
+                children_searches = [line for line in plan if line.startswith("SEARCH document_entry_")]
+                assert len(children_searches) == 2, plan
+                assert all("_document_id (document_id=?)" in line for line in children_searches), plan
+                entries = [line for line in plan if line.startswith("SEARCH document_entries")]
+                assert all("INDEX ux_document_entries_entry_uuid (entry_uuid=?)" in line for line in entries), plan
+                assert not any(line.startswith("SCAN") and "CONSTANT ROW" not in line for line in plan), plan
+
+
+def test_object_ref_stubs_of_sets_and_folders_carry_their_status(db):
+    sets = [factories.submission_set(), factories.submission_set(availability_status=DEPRECATED)]
+    folders = [factories.folder(availability_status=DEPRECATED), factories.folder()]
+    with db.session() as session:
+        RegistryStore(session).add([*sets, *folders])
+    with db.session(read_only=True) as session:
+        store = QueryStore(session)
+        found_sets = store.find_submission_sets(
+            FindSubmissionSets(patient_id=PATIENT, statuses=BOTH, return_type=ReturnType.OBJECT_REF), 10)
+        found_folders = store.find_folders(
+            FindFolders(patient_id=PATIENT, statuses=BOTH, return_type=ReturnType.OBJECT_REF), 10)
+    for found, registered in ((found_sets, sets), (found_folders, folders)):
+        assert [(o.entry_uuid, o.unique_id, o.patient_id, o.availability_status) for o in found] == [
+            (o.entry_uuid, o.unique_id, o.patient_id, o.availability_status) for o in registered]
+        assert all(o.title is None and o.authors == [] if isinstance(o, SubmissionSet) else o.codes == []
+                   for o in found)
