@@ -14,7 +14,6 @@ authorized and wrote every document but ``theirs``, written by READER:
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 
@@ -33,6 +32,7 @@ from gateway.store.dossier_store import DossierStore
 from gateway.store.registry_store import RegistryStore
 
 from ..store import factories
+from .test_stored_queries import NAMES, u, uid  # the named objects' ids, as the stored query tests make them
 
 P = factories.PATIENT
 Q = "999^^^&1.2.250.1.213.1.4.8&ISO"
@@ -47,21 +47,6 @@ READER = Actor(id=READER_ID, patient_id=P)
 DOCTOR = Actor(id=DOCTOR_ID, patient_id=P)  # médecin traitant DMP
 PATIENT = Actor(id=P.split("^")[0], kind=ActorKind.PATIENT, patient_id=P)
 SYSTEM = Actor(id="", kind=ActorKind.SYSTEM)
-
-UUIDS: dict[str, str] = {}
-NAMES: dict[str, str] = {}
-
-
-def u(name: str) -> str:
-    if name not in UUIDS:
-        UUIDS[name] = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'visible/' + name)}"
-        NAMES[UUIDS[name]] = name
-    return UUIDS[name]
-
-
-def uid(name: str) -> str:
-    return f"1.2.250.1.999.78.{int(uuid.UUID(u(name)[9:])) % 10**12}"
-
 
 def written_by(professional: str) -> Author:
     return Author(person=XCN.parse(f"{professional}^DUPONT^JEAN^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS"))
