@@ -71,6 +71,24 @@ _MOVE_HEAD = (
 )
 
 
+@dataclass(frozen=True)
+class TraceFilter:
+    """Which of a patient's traces :meth:`TraceStore.query` and :meth:`TraceStore.count` read.
+
+    ``since`` is inclusive, ``until`` exclusive (naive times are UTC).
+    ``transaction`` matches exactly or as the IHE part: ``ITI-18`` matches
+    ``ITI-18:FindDocuments``. A trace naming any of ``exclude_object_ids``
+    among its object ids is left out, in SQL, so that pages and counts agree.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    actor_id: str | None = None
+    transaction: str | None = None
+    break_the_glass: bool | None = None
+    exclude_object_ids: Iterable[str] = ()
+
+
 class TraceStore:
     """The access traces, seen through one session."""
 
@@ -118,71 +136,34 @@ class TraceStore:
         row = self.session.get(AccessTraceRow, sequence)
         return _trace(row) if row is not None else None
 
-    def query(
-        self,
-        patient_key: str,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        actor_id: str | None = None,
-        transaction: str | None = None,
-        break_the_glass: bool | None = None,
-        exclude_object_ids: Iterable[str] = (),
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[AccessTrace]:
-        """The patient's traces, newest first, matching every filter given.
-
-        ``since`` is inclusive, ``until`` exclusive (naive times are UTC).
-        ``transaction`` matches exactly or as the IHE part: ``ITI-18``
-        matches ``ITI-18:FindDocuments``. A trace naming any of
-        ``exclude_object_ids`` among its object ids is left out, in SQL, so
-        that pages and :meth:`count` agree.
-        """
-        statement = self._filtered(
-            select(AccessTraceRow), patient_key, since, until, actor_id, transaction, break_the_glass,
-            exclude_object_ids,
-        )
+    def query(self, patient_key: str, *, limit: int = 50, offset: int = 0, **filters: Any) -> list[AccessTrace]:
+        """The patient's traces, newest first, matching every filter given (:class:`TraceFilter`'s fields)."""
+        statement = self._filtered(select(AccessTraceRow), patient_key, TraceFilter(**filters))
         statement = statement.order_by(AccessTraceRow.recorded_at.desc(), AccessTraceRow.sequence.desc())
         return [_trace(row) for row in self.session.scalars(statement.limit(limit).offset(offset))]
 
-    def count(
-        self,
-        patient_key: str,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        actor_id: str | None = None,
-        transaction: str | None = None,
-        break_the_glass: bool | None = None,
-        exclude_object_ids: Iterable[str] = (),
-    ) -> int:
-        """How many traces :meth:`query` would page through."""
-        statement = self._filtered(
-            select(func.count()).select_from(AccessTraceRow),
-            patient_key, since, until, actor_id, transaction, break_the_glass, exclude_object_ids,
-        )
+    def count(self, patient_key: str, **filters: Any) -> int:
+        """How many traces :meth:`query` would page through with the same filters."""
+        counted = select(func.count()).select_from(AccessTraceRow)
+        statement = self._filtered(counted, patient_key, TraceFilter(**filters))
         return self.session.execute(statement).scalar_one()
 
-    def _filtered(
-        self, statement: Select, patient_key: str, since, until, actor_id, transaction, break_the_glass,
-        exclude_object_ids: Iterable[str] = (),
-    ) -> Select:
+    def _filtered(self, statement: Select, patient_key: str, filters: TraceFilter) -> Select:
         statement = statement.where(AccessTraceRow.patient_key == patient_key)
-        if since is not None:
-            statement = statement.where(AccessTraceRow.recorded_at >= _utc(since))
-        if until is not None:
-            statement = statement.where(AccessTraceRow.recorded_at < _utc(until))
-        if actor_id is not None:
-            statement = statement.where(AccessTraceRow.actor_id == actor_id)
-        if transaction is not None:
+        if filters.since is not None:
+            statement = statement.where(AccessTraceRow.recorded_at >= _utc(filters.since))
+        if filters.until is not None:
+            statement = statement.where(AccessTraceRow.recorded_at < _utc(filters.until))
+        if filters.actor_id is not None:
+            statement = statement.where(AccessTraceRow.actor_id == filters.actor_id)
+        if filters.transaction is not None:
             statement = statement.where(
-                (AccessTraceRow.transaction == transaction)
-                | AccessTraceRow.transaction.startswith(f"{transaction}:", autoescape=True)
+                (AccessTraceRow.transaction == filters.transaction)
+                | AccessTraceRow.transaction.startswith(f"{filters.transaction}:", autoescape=True)
             )
-        if break_the_glass is not None:
-            statement = statement.where(AccessTraceRow.break_the_glass == break_the_glass)
-        excluded = list(dict.fromkeys(exclude_object_ids))
+        if filters.break_the_glass is not None:
+            statement = statement.where(AccessTraceRow.break_the_glass == filters.break_the_glass)
+        excluded = list(dict.fromkeys(filters.exclude_object_ids))
         if excluded:
             statement = statement.where(~self._names_any(excluded))
         return statement
