@@ -46,6 +46,11 @@ class Access:
     def allowed(self) -> bool:
         return self.decision.allowed
 
+    @property
+    def break_the_glass(self) -> bool:
+        """Whether only an emergency mode opened the dossier (what a trace flags)."""
+        return self.decision.allowed and self.decision.break_the_glass
+
 
 #: A system caller (authentication off) acting across patients, as some Get* queries do.
 _UNRESTRICTED = Decision(True, "system caller (authentication off), no patient named")
@@ -58,7 +63,7 @@ class AccessControl:
         self.patient_policy = patient_policy
 
     def check(
-        self, session: Session, actor: Actor, transaction: Transaction, patient_id: str | CX | None,
+        self, session: Session, actor: Actor, transaction: Transaction, patient_id: str | None,
         *, open_missing: bool = True,
     ) -> Access:
         """May ``actor`` run ``transaction`` on ``patient_id``'s dossier?
@@ -78,24 +83,24 @@ class AccessControl:
                 return Access(_UNRESTRICTED, None, None)
             # decide() refuses a non-system caller whose VIHF names no patient.
             return Access(decide(actor, None, transaction, patient_id=""), None, None)
-        text = patient.format() if isinstance(patient, CX) else patient
         try:
-            key = CX.parse(text).key()
+            named = CX.parse(patient)
         except ValueError:
-            key = None
-        if not key or not CX.parse(text).id:
+            named = None
+        if named is None or not named.id:
             # Nothing to look up: the request names no usable patient. Validation
             # reports it for a deposit; a query or retrieve cannot be served.
             return Access(Decision(False, "the request names no valid patient id", NO_DOSSIER), None, None)
+        key = named.key()
         store = DossierStore(session)
         dossier = store.get(key)
         if dossier is None and transaction is Transaction.DEPOSIT and self.patient_policy is PatientPolicy.AUTO:
             # Only once the caller may act on this patient: a mismatching VIHF opens nothing.
-            first = decide(actor, Dossier(patient_id=key), transaction, patient_id=text)
+            first = decide(actor, Dossier(patient_id=key), transaction, patient_id=patient)
             if not first.allowed or not open_missing:
                 return Access(first, None, key)
             dossier = self._open(store, key, actor)
-        return Access(decide(actor, dossier, transaction, patient_id=text), dossier, key)
+        return Access(decide(actor, dossier, transaction, patient_id=patient), dossier, key)
 
     @staticmethod
     def _open(store: DossierStore, key: str, actor: Actor) -> Dossier:

@@ -62,6 +62,14 @@ class TraceRecorder:
         self._forward(linked)
         return linked
 
+    def record_failure(self, trace: AccessTrace) -> None:
+        """:meth:`record` for a refusal or a failure: it is answered as such whether or not its trace
+        could be written (:meth:`record` logs why it could not)."""
+        try:
+            self.record(trace)
+        except TraceFailed:
+            pass
+
     def _forward(self, trace: AccessTrace) -> None:
         try:
             self.sink.send(trace)

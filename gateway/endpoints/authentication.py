@@ -34,7 +34,7 @@ from ..audit.model import ITI_18, ITI_41, ITI_42, ITI_43, AccessTrace, Outcome
 from ..soap.endpoint import Authenticator
 from ..soap.envelope import SoapRequest
 from ..soap.namespaces import WSSE
-from ..audit.recorder import TraceFailed, TraceRecorder
+from ..audit.recorder import TraceRecorder
 from .registry_port import REGISTER_DOCUMENT_SET_B, REGISTRY_STORED_QUERY
 from .repository_port import PROVIDE_AND_REGISTER_DOCUMENT_SET_B, RETRIEVE_DOCUMENT_SET
 
@@ -112,13 +112,10 @@ def vihf_authenticator(
             transaction = transaction_of(request.action)
             log.info("VIHF refused (%s, %s, MessageID %s): %s%s", transaction, _fault_code(rejected),
                      request.message_id, rejected.reason, f" [{rejected.detail}]" if rejected.detail else "")
-            try:
-                # Through the recorder: a failed authentication is what an ATNA auditor looks for first.
-                recorder.record(AccessTrace.of(
-                    UNKNOWN_ACTOR, transaction, outcome=Outcome.REFUSED, error_code=_fault_code(rejected),
-                ))
-            except TraceFailed:
-                pass  # logged by the recorder; the request is refused all the same
+            # Through the recorder: a failed authentication is what an ATNA auditor looks for first.
+            recorder.record_failure(AccessTrace.of(
+                UNKNOWN_ACTOR, transaction, outcome=Outcome.REFUSED, error_code=_fault_code(rejected),
+            ))
             raise rejected.soap_fault(relates_to=request.message_id) from None
 
     return authenticate

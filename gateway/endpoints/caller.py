@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from ..access.model import Actor
 from ..audit.model import AccessTrace, Outcome
-from ..audit.recorder import TraceFailed, TraceRecorder
+from ..audit.recorder import TraceRecorder
 from ..soap.envelope import SoapRequest
 from ..validation.findings import ErrorCode
 
@@ -37,11 +37,8 @@ def traced_if_it_fails(recorder: TraceRecorder, actor: Actor, transaction: str) 
     try:
         yield
     except Exception:
-        try:
-            recorder.record(AccessTrace.of(actor, transaction, outcome=Outcome.FAILURE,
-                                           error_code=ErrorCode.REGISTRY_ERROR, break_the_glass=False))
-        except TraceFailed:
-            pass  # logged by the recorder
+        recorder.record_failure(AccessTrace.of(actor, transaction, outcome=Outcome.FAILURE,
+                                               error_code=ErrorCode.REGISTRY_ERROR, break_the_glass=False))
         raise
 
 

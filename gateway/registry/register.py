@@ -34,7 +34,7 @@ from ..store.database import Database
 from ..store.registry_store import RegistryStore
 from ..validation import PatientPolicy, validate_register
 from ..validation.registry_rules import RegistryLookup
-from ..validation.findings import ErrorCode, Finding, error, has_errors
+from ..validation.findings import ErrorCode, Finding, error, first_error_code, has_errors
 from ..validation.profile import IHE, MetadataProfile
 from .visibility import VisibleRegistry
 
@@ -139,7 +139,7 @@ class DocumentRegistry:
                             access.decision.code or ErrorCode.REGISTRY_ERROR,
                             f"access refused: {access.decision.reason}",
                         )], refused=True)
-                    break_the_glass = access.decision.break_the_glass
+                    break_the_glass = access.break_the_glass
                     lookup = VisibleRegistry(store, actor, access,
                                              own_ids=(o.entry_uuid for o in submission.objects()))
                 found = earlier + validate_register(
@@ -187,15 +187,11 @@ class DocumentRegistry:
         that cannot be written is logged: the caller is answered the failure
         anyway.
         """
-        first = next((f for f in findings if f.is_error), None)
-        try:
-            self.recorder.record(AccessTrace.of(
-                actor, transaction, patient_id=patient, object_ids=object_ids,
-                outcome=Outcome.REFUSED if refused else Outcome.FAILURE,
-                error_code=first.code if first else None, break_the_glass=break_the_glass and not refused,
-            ))
-        except Exception:
-            pass  # logged by the recorder
+        self.recorder.record_failure(AccessTrace.of(
+            actor, transaction, patient_id=patient, object_ids=object_ids,
+            outcome=Outcome.REFUSED if refused else Outcome.FAILURE,
+            error_code=first_error_code(findings), break_the_glass=break_the_glass and not refused,
+        ))
 
     def _apply(self, submission: Submission, store: RegistryStore) -> dict[str, str]:
         relationships = [a for a in submission.associations if a.association_type in _NEEDS_CURRENT_TARGET]

@@ -58,7 +58,7 @@ from ..metadata.query import (
 from ..metadata.vocabulary import AssociationType
 from ..store.database import Database
 from ..store.query_store import QueryStore
-from ..validation.findings import ErrorCode, Finding, error, has_errors
+from ..validation.findings import ErrorCode, Finding, error, first_error_code, has_errors
 from .visibility import visible_arguments, visible_objects
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class StoredQueryService:
                 self.recorder.record(AccessTrace.of(
                     actor, transaction, patient_id=patient,
                     object_ids=[o.unique_id for o in objects if isinstance(o, DocumentEntry) and o.unique_id],
-                    break_the_glass=bool(access and access.decision.break_the_glass),
+                    break_the_glass=access is not None and access.break_the_glass,
                 ))
             except TraceFailed:
                 return QueryOutcome(findings=earlier + [error(
@@ -200,15 +200,10 @@ class StoredQueryService:
         taken and allowed; its break-the-glass flag goes in the trace.
         """
         if actor is not None:
-            first = next((f for f in findings if f.is_error), None)
-            try:
-                self.recorder.record(AccessTrace.of(
-                    actor, transaction, patient_id=patient, outcome=Outcome.REFUSED if refused else Outcome.FAILURE,
-                    error_code=first.code if first else None,
-                    break_the_glass=bool(access and access.allowed and access.decision.break_the_glass),
-                ))
-            except TraceFailed:
-                pass  # logged by the recorder; the caller gets the failure anyway
+            self.recorder.record_failure(AccessTrace.of(
+                actor, transaction, patient_id=patient, outcome=Outcome.REFUSED if refused else Outcome.FAILURE,
+                error_code=first_error_code(findings), break_the_glass=access is not None and access.break_the_glass,
+            ))
         return QueryOutcome(findings=findings)
 
 

@@ -39,7 +39,7 @@ from ..metadata.repository import DocumentReference, RetrievedDocument
 from ..store.database import Database
 from ..store.query_store import QueryStore
 from ..store.repository_store import RepositoryStore, StoredDocument
-from ..validation.findings import ErrorCode, Finding, error
+from ..validation.findings import ErrorCode, Finding, error, first_error_code
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +102,13 @@ class DocumentRetrieval:
         self, actor: Actor, access: Access | None, outcome: RetrieveOutcome, *, refused: bool = False
     ) -> RetrieveOutcome:
         """Trace the retrieval before it is answered; one that cannot be traced delivers nothing."""
-        first = next((f for f in outcome.findings if f.is_error), None)
         delivered = [d.reference.document_unique_id for d in outcome.documents]
         result = Outcome.REFUSED if refused else Outcome.SUCCESS if delivered else Outcome.FAILURE
         try:
             self.recorder.record(AccessTrace.of(
                 actor, ITI_43, patient_id=access.patient_key if access else None, object_ids=delivered,
-                outcome=result, error_code=first.code if first and result is not Outcome.SUCCESS else None,
-                break_the_glass=bool(access and access.allowed and access.decision.break_the_glass),
+                outcome=result, error_code=None if result is Outcome.SUCCESS else first_error_code(outcome.findings),
+                break_the_glass=access is not None and access.break_the_glass,
             ))
         except TraceFailed:
             return RetrieveOutcome(findings=[error(

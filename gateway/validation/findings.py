@@ -82,3 +82,8 @@ def warning(code: str, message: str, location: str | None = None) -> Finding:
 
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.is_error for f in findings)
+
+
+def first_error_code(findings: list[Finding]) -> str | None:
+    """The code of the first error among ``findings`` (what an access trace records), None when none is one."""
+    return next((f.code for f in findings if f.is_error), None)
