@@ -7,24 +7,26 @@ to stop it cleanly.
 
 from __future__ import annotations
 
-import atexit
 import gc
 import threading
 
 import waitress
+from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from .api.tracing import EXTENSION as TRACES_EXTENSION
 from .app import create_app
+from .audit.sink import TraceSink
 from .blobs import BlobStore
 from .config import Settings
 from .store.database import Database
 
 
-def _create(settings: Settings, db: Database, host: str, port: int, blobs: BlobStore | None = None):
+def _create(
+    settings: Settings, db: Database, host: str, port: int, blobs: BlobStore | None = None
+) -> tuple[BaseWSGIServer | MultiSocketServer, TraceSink]:
+    """The server, and the app's trace sink: committed traces still queued for the ATNA collector get
+    a few seconds to leave when the server stops (``TraceSink.close``)."""
     app = create_app(settings, db=db, blobs=blobs)
-    # Committed traces still queued for the ATNA collector get a few seconds to leave, at exit or stop.
-    close_trace_sink = app.extensions[TRACES_EXTENSION].sink.close
-    atexit.register(close_trace_sink)
     # Move everything start-up created into the permanent generation: full
     # collections then scan only what requests leave behind, not the ~90 000
     # objects of the application itself (31–38 ms each, the p99 of heavy
@@ -39,12 +41,15 @@ def _create(settings: Settings, db: Database, host: str, port: int, blobs: BlobS
         max_request_body_size=settings.server_body_limit,
         ident="xds-gateway",
     )
-    server.close_trace_sink = close_trace_sink
-    return server
+    return server, app.extensions[TRACES_EXTENSION].sink
 
 
 def serve_forever(settings: Settings, db: Database, *, host: str, port: int) -> None:
-    _create(settings, db, host, port).run()
+    server, trace_sink = _create(settings, db, host, port)
+    try:
+        server.run()
+    finally:
+        trace_sink.close()
 
 
 class BackgroundServer:
@@ -58,7 +63,7 @@ class BackgroundServer:
         self, settings: Settings, db: Database, *, host: str = "127.0.0.1", port: int = 0,
         blobs: BlobStore | None = None,
     ) -> None:
-        self._server = _create(settings, db, host, port, blobs)
+        self._server, self._trace_sink = _create(settings, db, host, port, blobs)
         self.base_url = f"http://{host}:{self._server.effective_port}"
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="xds-gateway-server", daemon=True)
@@ -75,4 +80,4 @@ class BackgroundServer:
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=15)
-        self._server.close_trace_sink()
+        self._trace_sink.close()
