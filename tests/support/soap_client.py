@@ -12,13 +12,12 @@ import requests
 from lxml import etree
 
 from gateway.ebxml import RS
-from gateway.ebxml.namespaces import RIM
 from gateway.metadata.hl7v2 import CX
-from gateway.metadata.vocabulary import SubmissionSetScheme
 from gateway.soap.client import request_envelope
 from gateway.soap.namespaces import SOAP12, WSA, WSSE
 
 from . import trace_journal
+from .trace_journal import request_patient, root_part
 from .vihf import DemoIdentity
 
 #: ``security=`` default: a fresh VIHF of the session's demo professional, for the request's patient.
@@ -28,8 +27,6 @@ DEMO = "demo"
 #: the patient the client software has open. Fixtures set it; :func:`acting_for` changes it.
 _current_patient: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_patient", default=None)
 
-#: Stored query parameters naming the patient (ITI TF-2 §3.18.4.1.2.3.7).
-_PATIENT_PARAMETERS = ("$XDSDocumentEntryPatientId", "$XDSSubmissionSetPatientId", "$XDSFolderPatientId", "$patientId")
 
 
 @contextmanager
@@ -40,20 +37,6 @@ def acting_for(patient: str | CX | None) -> Iterator[None]:
         yield
     finally:
         _current_patient.reset(token)
-
-
-def request_patient(body: etree._Element | None) -> str | None:
-    """The patient an XDS.b request body names: its SubmissionSet's, or its stored query's patient parameter."""
-    if body is None:
-        return None
-    for identifier in body.iter(f"{{{RIM}}}ExternalIdentifier"):
-        if identifier.get("identificationScheme") == SubmissionSetScheme.PATIENT_ID:
-            return identifier.get("value")
-    for slot in body.iter(f"{{{RIM}}}Slot"):
-        if slot.get("name") in _PATIENT_PARAMETERS:
-            value = slot.findtext(f"{{{RIM}}}ValueList/{{{RIM}}}Value") or ""
-            return value.strip().strip("'") or None
-    return None
 
 
 def demo_security(assertion: bytes | None = None, *, patient: str | None = None) -> bytes:
@@ -138,14 +121,6 @@ class SoapResponse:
         return [e["errorCode"] for e in self.errors]
 
 
-def _root_part(content_type: str, body: bytes) -> bytes:
-    if not content_type.startswith("multipart/related"):
-        return body
-    boundary = content_type.split("boundary=", 1)[1].split(";", 1)[0].strip('"')
-    first = body.split(f"--{boundary}".encode())[1]
-    return first.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n", 1)[0]
-
-
 def post(url: str, action: str, body: etree._Element | None, *, mtom: bool = False,
          message_id: str | None = None, security: etree._Element | bytes | str | None = DEMO) -> SoapResponse:
     soap, _ = envelope(action, body, message_id=message_id, to=url, security=security)
@@ -168,4 +143,4 @@ def send(url: str, content_type: str, data: bytes, *, timeout: float = 60) -> re
 def post_raw(url: str, content_type: str, data: bytes) -> SoapResponse:
     response = send(url, content_type, data)
     ctype = response.headers.get("Content-Type", "")
-    return SoapResponse(response.status_code, ctype, etree.fromstring(_root_part(ctype, response.content)))
+    return SoapResponse(response.status_code, ctype, etree.fromstring(root_part(ctype, response.content)))

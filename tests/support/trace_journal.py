@@ -250,6 +250,20 @@ def _identifier(root: etree._Element, scheme: str) -> list[str]:
             if el.get("identificationScheme") == scheme]
 
 
+def request_patient(body: etree._Element | None) -> str | None:
+    """The patient an XDS.b request body names: its SubmissionSet's, or its stored query's patient parameter."""
+    if body is None:
+        return None
+    for identifier in body.iter(f"{{{RIM}}}ExternalIdentifier"):
+        if identifier.get("identificationScheme") == SubmissionSetScheme.PATIENT_ID:
+            return (identifier.get("value") or "").strip() or None
+    for slot in body.iter(f"{{{RIM}}}Slot"):
+        if slot.get("name") in PATIENT_PARAMETERS:
+            value = slot.findtext(f"{{{RIM}}}ValueList/{{{RIM}}}Value") or ""
+            return value.strip().strip("'") or None
+    return None
+
+
 def _read_request(entry: Entry, content_type: str, data: bytes) -> None:
     try:
         envelope = etree.fromstring(root_part(content_type, bytes(data)), _PARSER)
@@ -273,8 +287,7 @@ def _read_request(entry: Entry, content_type: str, data: bytes) -> None:
         return
     entry.body_tag = etree.QName(payload).localname
     if payload.tag in (f"{{{LCM}}}SubmitObjectsRequest", f"{{{XDSB}}}ProvideAndRegisterDocumentSetRequest"):
-        patients = _identifier(payload, SubmissionSetScheme.PATIENT_ID)
-        entry.body_patient = patients[0] if patients else None
+        entry.body_patient = request_patient(payload)
         entry.deposited = tuple(_identifier(payload, SubmissionSetScheme.UNIQUE_ID)[:1]) + tuple(
             value for extrinsic in payload.iter(f"{{{RIM}}}ExtrinsicObject")
             for value in _identifier(extrinsic, DocumentEntryScheme.UNIQUE_ID)
@@ -290,11 +303,7 @@ def _read_request(entry: Entry, content_type: str, data: bytes) -> None:
             from gateway.ebxml.adhoc_query import read_adhoc_query_request
 
             entry.query_readable = read_adhoc_query_request(payload).query is not None
-        for slot in payload.iter(f"{{{RIM}}}Slot"):
-            if slot.get("name") in PATIENT_PARAMETERS:
-                value = _text(slot.find(f"{{{RIM}}}ValueList/{{{RIM}}}Value")) or ""
-                entry.body_patient = value.strip("'") or None
-                break
+        entry.body_patient = request_patient(payload)
 
 
 def _read_answer(entry: Entry, status: int, content_type: str, content: bytes) -> None:
